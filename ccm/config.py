@@ -1,0 +1,99 @@
+"""Settings: read once from ``CCM_*`` environment variables, then passed down.
+
+Nothing else in ccm reads the environment. ``Settings()`` is built by an entry point
+(the CLI today; the API and workers later) and handed to :mod:`ccm.bootstrap`.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import templates
+from ccm.errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a ccm deployment; the defaults are the embedded single-machine setup."""
+
+    model_config = SettingsConfigDict(env_prefix="CCM_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    """``production`` refuses the development PKI and the local timestamp authority."""
+    home: Path = Path("var")
+    """Holds the embedded database, files and development keys."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default ``sqlite:///<home>/ccm.db``."""
+    templates_dir: Path = templates.ROOT
+    brands_dir: Path | None = None
+    """Operator branding (logo, colours); default ``<templates_dir>/_brands``."""
+    public_base_url: AnyHttpUrl = AnyHttpUrl("http://localhost:8000")
+    """Base of links printed in messages (full notice, confirmation pages)."""
+
+    signing_pkcs12: Path | None = None
+    """PKCS#12 with the signing key and chain (an ICP-Brasil e-CNPJ A1 in production)."""
+    signing_pkcs12_password: SecretStr | None = None
+    signing_policy_oid: str | None = None
+    """Signature policy OID, e.g. ICP-Brasil PAdES AD-RT ``2.16.76.1.7.1.12.1.3`` (rule R28)."""
+    signing_policy_hash: str | None = None
+    """Hex digest stated *inside* the policy document (rule R29), required with the OID."""
+    signing_policy_hash_algorithm: Literal["sha256", "sha512"] = "sha256"
+    signing_policy_uri: str | None = None
+    signing_reason: str = "Documento emitido eletronicamente pelo remetente"
+    signing_location: str = "Brasil"
+
+    tsa_url: AnyHttpUrl | None = None
+    """RFC 3161 timestamp authority; unset means the local development authority."""
+    tsa_username: str | None = None
+    tsa_password: SecretStr | None = None
+    tsa_timeout_seconds: float = 10.0
+
+    protocol_layout: str = "{ans}{date:%Y%m%d}{seq:06d}"
+    """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""
+    protocol_pattern: str = r"^\d{6}(\d{8})\d{6}$"
+    """Pattern protocol numbers must match; empty turns validation off."""
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> "Settings":
+        if self.signing_policy_oid and not self.signing_policy_hash:
+            raise ConfigurationError(
+                "CCM_SIGNING_POLICY_HASH is required with CCM_SIGNING_POLICY_OID "
+                "(the hash stated inside the policy document, rule R29)"
+            )
+        if self.signing_pkcs12 and self.signing_pkcs12_password is None:
+            raise ConfigurationError(
+                "CCM_SIGNING_PKCS12_PASSWORD is required with CCM_SIGNING_PKCS12"
+            )
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("CCM_SIGNING_PKCS12", self.signing_pkcs12),
+                    ("CCM_TSA_URL", self.tsa_url),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "production refuses the development PKI and timestamp authority; set "
+                    + ", ".join(missing)
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under :attr:`home`."""
+        return self.database_url or f"sqlite:///{(self.home / 'ccm.db').resolve()}"
+
+    @property
+    def resolved_brands_dir(self) -> Path:
+        """Where brand folders live."""
+        return self.brands_dir or self.templates_dir / "_brands"
+
+    @property
+    def pki_dir(self) -> Path:
+        """Development CA, signer and timestamp-authority material."""
+        return self.home / "pki"
