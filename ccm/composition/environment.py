@@ -1,0 +1,78 @@
+"""The one Jinja2 environment that renders every template source.
+
+Sandboxed and immutable (template authors cannot reach Python internals or mutate the
+data they are given), autoescaping HTML, and strict about undefined names, so a typo
+in a template fails the render instead of printing an empty string into a legal
+document. Sources are also scanned when loaded: any attribute or item name starting
+with an underscore is refused before the template ever runs.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ccm.composition.filters import LOCALES, filters_for
+from ccm.errors import TemplateSecurityError
+
+__all__ = ["build_environment", "refuse_private_access"]
+
+_ESCAPED = (".html.j2", ".xml.j2", ".html")
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith(_ESCAPED)
+
+
+def refuse_private_access(source: str, *, name: str, environment: Any) -> None:
+    """Raise if ``source`` names any attribute or item that starts with ``_``.
+
+    The sandbox already blocks these at run time; refusing at load time reports the
+    line to the author even for branches the sample data never reaches.
+
+    Raises:
+        TemplateSecurityError: naming the source and line.
+    """
+    tree = environment.parse(source, name=name)
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            key = node.attr
+        elif isinstance(node, nodes.Getitem):
+            key = getattr(node.arg, "value", None)
+        else:  # {{ x | attr("__class__") }}
+            key = (
+                getattr(node.args[0], "value", None) if node.name == "attr" and node.args else None
+            )
+        if isinstance(key, str) and key.startswith("_"):
+            raise TemplateSecurityError(
+                f"line {node.lineno}: access to {key!r} is not allowed in templates",
+                template=name,
+            )
+
+
+class _CheckingLoader(FileSystemLoader):
+    """A file loader that refuses sources reaching for private attributes."""
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        refuse_private_access(source, name=template, environment=environment)
+        return source, filename, uptodate
+
+
+def build_environment(root: Path, *, locale: str) -> ImmutableSandboxedEnvironment:
+    """The rendering environment for one locale of the library at ``root``."""
+    if locale not in LOCALES:
+        raise ValueError(f"unsupported locale {locale!r}; known: {', '.join(LOCALES)}")
+    env = ImmutableSandboxedEnvironment(
+        loader=_CheckingLoader(str(root)),
+        autoescape=_autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters.update(filters_for(locale))
+    env.globals["locale"] = locale
+    return env

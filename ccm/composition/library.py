@@ -1,0 +1,201 @@
+"""The template library on disk: template folders, their manifests, schemas and samples.
+
+Layout::
+
+    <root>/
+      _shared/            layouts, partials, stylesheets, fonts (used by every template)
+      _brands/            operator branding, one folder per brand
+      <template_id>/
+        manifest.yaml
+        <locale>/         schema.json, sample*.json, one source per channel part
+
+Folders starting with ``_`` are not templates. A variant (one locale of one template)
+is identified by ``id@version/locale`` and fingerprinted by the SHA-256 of its files, so
+every rendering can record exactly which sources produced it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jsonschema import Draft202012Validator, SchemaError
+from pydantic import ValidationError
+
+from ccm.composition.channels import SOURCES
+from ccm.composition.environment import build_environment
+from ccm.composition.manifest import LocaleSpec, Manifest
+from ccm.composition.validation import validator_for
+from ccm.errors import TemplateError, TemplateNotFound
+
+__all__ = ["RESERVED_NAMES", "TemplateLibrary", "TemplateVariant", "tree_digest"]
+
+RESERVED_NAMES = frozenset({"doc", "brand", "issuer", "links", "call", "item", "locale"})
+"""Context names ccm provides; a template's data may not use them at the top level."""
+
+
+def tree_digest(paths: list[Path], *, base: Path) -> str:
+    """SHA-256 over the relative names and bytes of ``paths``, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(base)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateVariant:
+    """One locale of one template version, ready to validate data and render."""
+
+    manifest: Manifest
+    locale: str
+    folder: Path
+    schema: dict[str, Any]
+    validator: Draft202012Validator = field(repr=False)
+    digest: str
+    """SHA-256 of the manifest and every file of this locale folder."""
+
+    @property
+    def spec(self) -> LocaleSpec:
+        return self.manifest.locales[self.locale]
+
+    @property
+    def ref(self) -> str:
+        """``id@version/locale``."""
+        return f"{self.manifest.id}@{self.manifest.version}/{self.locale}"
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def source(self, name: str) -> str:
+        """The loader name of a source file of this variant."""
+        return f"{self.manifest.id}/{self.locale}/{name}"
+
+    def samples(self) -> list[tuple[str, dict[str, Any]]]:
+        """The sample data files declared by the manifest, parsed.
+
+        Raises:
+            TemplateError: a sample is missing or is not a JSON object.
+        """
+        out = []
+        for name in self.spec.samples:
+            path = self.folder / name
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as err:
+                raise TemplateError(f"sample {name}: {err}", template=self.ref) from err
+            if not isinstance(data, dict):
+                raise TemplateError(f"sample {name} must be a JSON object", template=self.ref)
+            out.append((name, data))
+        return out
+
+
+class TemplateLibrary:
+    """Reads templates from ``root``.
+
+    Loaded variants and environments are kept for the life of the instance: a
+    long-lived renderer must not re-read manifests per document. Build a new library
+    to see edited sources.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._variants: dict[tuple[str, str], TemplateVariant] = {}
+        self._environments: dict[str, ImmutableSandboxedEnvironment] = {}
+
+    @cached_property
+    def shared_digest(self) -> str:
+        """SHA-256 of the shared layouts, partials, stylesheets and fonts."""
+        shared = self.root / "_shared"
+        return tree_digest([p for p in shared.rglob("*") if p.is_file()], base=self.root)
+
+    def ids(self) -> list[str]:
+        """Template ids, sorted."""
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and not p.name.startswith("_") and (p / "manifest.yaml").exists()
+        )
+
+    def manifest(self, template_id: str) -> Manifest:
+        """The parsed manifest of ``template_id``.
+
+        Raises:
+            TemplateNotFound: no such template.
+            TemplateError: the manifest is not valid.
+        """
+        path = self.root / template_id / "manifest.yaml"
+        if template_id.startswith("_") or "/" in template_id or not path.exists():
+            known = ", ".join(self.ids())
+            raise TemplateNotFound(f"no such template; known: {known}", template=template_id)
+        try:
+            manifest = Manifest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as err:
+            raise TemplateError(f"invalid manifest.yaml: {err}", template=template_id) from err
+        if manifest.id != template_id:
+            raise TemplateError(
+                f"manifest id {manifest.id!r} differs from its folder", template=template_id
+            )
+        return manifest
+
+    def variant(self, template_id: str, locale: str | None = None) -> TemplateVariant:
+        """Load one locale of a template (the first locale by default).
+
+        Raises:
+            TemplateNotFound: unknown template or locale.
+            TemplateError: invalid manifest or schema, or a missing channel source.
+        """
+        if locale is not None and (template_id, locale) in self._variants:
+            return self._variants[(template_id, locale)]
+        manifest = self.manifest(template_id)
+        locale = locale or manifest.default_locale
+        key = (template_id, locale)
+        if key in self._variants:
+            return self._variants[key]
+        if locale not in manifest.locales:
+            raise TemplateNotFound(
+                f"no locale {locale!r}; it has {', '.join(manifest.locales)}", template=template_id
+            )
+        folder = self.root / template_id / locale
+        ref = f"{template_id}@{manifest.version}/{locale}"
+        missing = [
+            name
+            for channel in manifest.locales[locale].channels
+            for name in SOURCES[channel]
+            if not (folder / name).exists()
+        ]
+        if missing:
+            raise TemplateError(f"missing sources: {', '.join(missing)}", template=ref)
+        try:
+            schema = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
+            validator = validator_for(schema)
+        except (OSError, json.JSONDecodeError, SchemaError) as err:
+            raise TemplateError(f"invalid schema.json: {err}", template=ref) from err
+        clash = RESERVED_NAMES & set(schema.get("properties", {}))
+        if clash:
+            raise TemplateError(
+                f"schema uses names reserved by ccm: {', '.join(sorted(clash))}", template=ref
+            )
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        files.append(self.root / template_id / "manifest.yaml")
+        variant = TemplateVariant(
+            manifest=manifest,
+            locale=locale,
+            folder=folder,
+            schema=schema,
+            validator=validator,
+            digest=tree_digest(files, base=self.root),
+        )
+        self._variants[key] = variant
+        return variant
+
+    def environment(self, locale: str) -> ImmutableSandboxedEnvironment:
+        """The sandboxed Jinja2 environment for ``locale`` over this library."""
+        if locale not in self._environments:
+            self._environments[locale] = build_environment(self.root, locale=locale)
+        return self._environments[locale]

@@ -1,0 +1,195 @@
+"""Validation of request data: the template's JSON Schema, then domain formats.
+
+Formats carry the Brazilian and Portuguese rules (CPF and CNPJ check digits, PIX keys,
+boleto lines, dates, money as decimal strings). Every problem becomes a
+:class:`~ccm.errors.DataError` whose path reads like ``installments[2].due_date`` and
+whose message names the rule, e.g. ``payer.cpf: invalid CPF check digits``.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
+from ccm.errors import DataError
+from ccm.identifiers import validate_cnpj, validate_cpf, validate_nif, validate_tracking_code
+from ccm.payments import Boleto
+from ccm.payments.pix import normalize_pix_key
+
+__all__ = ["FORMATS", "format_path", "schema_errors", "validator_for"]
+
+_UF = set(
+    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
+)
+_MONEY = re.compile(r"^\d{1,12}\.\d{2}$")
+
+
+def _date(value: str) -> None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError("is not a real calendar date") from err
+
+
+def _competence(value: str) -> None:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("must be a month as YYYY-MM")
+
+
+def _money(value: str) -> None:
+    if not _MONEY.match(value):
+        raise ValueError('must be money as a decimal string with 2 places, e.g. "1234.50"')
+    try:
+        Decimal(value)
+    except InvalidOperation as err:  # pragma: no cover - the pattern already excludes this
+        raise ValueError("is not a number") from err
+
+
+def _cep(value: str) -> None:
+    if not re.fullmatch(r"\d{5}-?\d{3}", value):
+        raise ValueError("CEP must have 8 digits, as 01310-100")
+
+
+def _uf(value: str) -> None:
+    if value not in _UF:
+        raise ValueError("must be a Brazilian state abbreviation, as SP")
+
+
+def _postal_code_pt(value: str) -> None:
+    if not re.fullmatch(r"\d{4}-\d{3}", value):
+        raise ValueError("código postal must be NNNN-NNN")
+
+
+def _ans_registration(value: str) -> None:
+    if not re.fullmatch(r"\d{6}", value):
+        raise ValueError("ANS registration must have 6 digits")
+
+
+def _email(value: str) -> None:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
+        raise ValueError("must be an e-mail address")
+
+
+def _phone(value: str) -> None:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as err:
+        raise ValueError("phone must be in international form, as +5511987654321") from err
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+
+
+def _boleto_line(value: str) -> None:
+    Boleto.from_line(value)
+
+
+FORMATS: dict[str, Callable[[str], object]] = {
+    "cpf": validate_cpf,
+    "cnpj": validate_cnpj,
+    "nif": validate_nif,
+    "date": _date,
+    "competence": _competence,
+    "money": _money,
+    "cep": _cep,
+    "uf": _uf,
+    "postal-code-pt": _postal_code_pt,
+    "ans-registration": _ans_registration,
+    "email": _email,
+    "phone": _phone,
+    "pix-key": normalize_pix_key,
+    "boleto-line": _boleto_line,
+    "tracking-code": validate_tracking_code,
+}
+"""Custom JSON Schema formats; each raises ``ValueError`` with the rule broken."""
+
+
+def _passes(check: Callable[[str], object]) -> Callable[[object], bool]:
+    """Adapt a raising check to jsonschema, which reads a falsy return as invalid.
+
+    Non-strings pass: the ``type`` keyword reports them.
+    """
+
+    def run(value: object) -> bool:
+        if isinstance(value, str):
+            check(value)
+        return True
+
+    return run
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, check in FORMATS.items():
+        checker.checks(name, raises=ValueError)(_passes(check))
+    return checker
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator that enforces ``format`` with ccm's domain formats.
+
+    Raises:
+        jsonschema.SchemaError: ``schema`` is not a valid JSON Schema.
+    """
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=_format_checker())
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """``["installments", 2, "due_date"]`` -> ``installments[2].due_date``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def _message(error: ValidationError) -> tuple[list[str | int], str]:
+    path: list[str | int] = list(error.absolute_path)
+    kind = error.validator
+    if kind == "format":
+        return path, str(error.cause) if error.cause else f"must be a valid {error.validator_value}"
+    if kind == "required":
+        match = re.match(r"^'(.+)' is a required property$", error.message)
+        return path + ([match.group(1)] if match else []), "is required"
+    if kind == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
+        return path + extra[:1], "is not a field of this template"
+    if kind == "type":
+        expected = error.validator_value
+        names = expected if isinstance(expected, list) else [expected]
+        return path, "must be " + " or ".join(f"{_article(n)} {n}" for n in names)
+    if kind == "enum":
+        return path, "must be one of: " + ", ".join(map(str, error.validator_value))
+    if kind == "const":
+        return path, f"must be {error.validator_value!r}"
+    if kind == "minItems":
+        return path, f"must have at least {error.validator_value} item(s)"
+    if kind == "maxItems":
+        return path, f"must have at most {error.validator_value} item(s)"
+    if kind == "minLength":
+        return path, f"must have at least {error.validator_value} character(s)"
+    if kind == "maxLength":
+        return path, f"must have at most {error.validator_value} characters"
+    if kind == "pattern":
+        rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
+        return path, rule or f"must match {error.validator_value}"
+    return path, error.message
+
+
+def schema_errors(validator: Draft202012Validator, data: Any) -> list[DataError]:
+    """Every schema problem in ``data``, sorted by path."""
+    found = []
+    for error in validator.iter_errors(data):
+        path, message = _message(error)
+        found.append(DataError(path=format_path(path), message=message))
+    return sorted(set(found), key=lambda e: (e.path, e.message))
