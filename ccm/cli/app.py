@@ -1,0 +1,61 @@
+"""``ccm``: the command-line entry point.
+
+Exit status: 0 success, 1 a check failed (lint findings) or an operation failed,
+2 bad input (data, template name, file, configuration). Errors are one readable
+message on stderr, never a traceback.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from ccm.config import Settings
+from ccm.errors import (
+    CCMError,
+    ConfigurationError,
+    DataValidationError,
+    TemplateNotFound,
+    TemplateSecurityError,
+)
+
+__all__ = ["app", "err", "fail", "guarded", "settings"]
+
+app = typer.Typer(
+    name="ccm",
+    help="Customer Communications Management: compose, sign and prove regulated notices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+BAD_INPUT = (DataValidationError, TemplateNotFound, TemplateSecurityError, ConfigurationError)
+
+
+def fail(message: str, *, code: int = 2) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    """Settings from the environment, or exit 2 naming what is wrong."""
+    try:
+        return Settings()
+    except ConfigurationError as error:
+        fail(str(error))
+    except ValueError as error:
+        fail(f"invalid CCM_* setting: {error}")
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn ccm errors into one-line messages and the documented exit codes."""
+    try:
+        yield
+    except BAD_INPUT as error:
+        fail(str(error), code=2)
+    except CCMError as error:
+        fail(str(error), code=1)

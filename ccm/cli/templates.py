@@ -1,0 +1,62 @@
+"""``ccm templates list|lint``."""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ccm.bootstrap import build_composer
+from ccm.cli.app import app, err, guarded, settings
+from ccm.composition.lint import lint_templates
+
+__all__ = ["templates_app"]
+
+templates_app = typer.Typer(help="Inspect and check the template library.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+out = Console(highlight=False)
+
+
+@templates_app.command("list")
+def list_templates() -> None:
+    """List templates with their version, locales and channels."""
+    with guarded():
+        library = build_composer(settings(), sign=False).library
+        table = Table("id", "version", "kind", "locale", "channels", "title")
+        for template_id in library.ids():
+            manifest = library.manifest(template_id)
+            for locale, spec in manifest.locales.items():
+                table.add_row(
+                    template_id,
+                    manifest.version,
+                    manifest.kind,
+                    locale,
+                    ", ".join(spec.channels),
+                    spec.title,
+                )
+        out.print(table)
+
+
+@templates_app.command("lint")
+def lint(
+    template: Annotated[
+        str | None, typer.Argument(help="Template id; all templates if omitted.")
+    ] = None,
+) -> None:
+    """Check manifests, sources, samples and mandatory elements in every channel.
+
+    Exit 0 when clean, 1 when anything is found, 2 for an unknown template.
+    """
+    with guarded():
+        composer = build_composer(settings(), sign=False)
+        ids = [template] if template else None
+        if template:
+            composer.library.manifest(template)
+        findings = lint_templates(composer, ids)
+    for finding in findings:
+        err.print(f"[red]✗[/] {finding}", markup=True, soft_wrap=True, highlight=False)
+    checked = template or f"{len(composer.library.ids())} templates"
+    if findings:
+        err.print(f"{len(findings)} problem(s) in {checked}")
+        raise typer.Exit(1)
+    out.print(f"[green]✓[/] {checked}: no problems", markup=True)
