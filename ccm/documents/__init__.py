@@ -4,13 +4,19 @@ A manifest names its model (``model: delinquency_notice``); templates without on
 :class:`PassThrough`. The registry is explicit, no discovery.
 """
 
+from ccm.documents.debt_discharge_declaration import DebtDischargeDeclaration
 from ccm.documents.delinquency_notice import DelinquencyNotice
 from ccm.documents.model import DocumentInfo, DocumentModel, PassThrough
+from ccm.documents.payment_statement import PaymentStatement
+from ccm.documents.second_copy import SecondCopy
 
 __all__ = ["MODELS", "DocumentInfo", "DocumentModel", "PassThrough", "model_for"]
 
 MODELS: dict[str, DocumentModel] = {
     "delinquency_notice": DelinquencyNotice(),
+    "second_copy": SecondCopy(),
+    "debt_discharge_declaration": DebtDischargeDeclaration(),
+    "payment_statement": PaymentStatement(),
 }
 
 
