@@ -21,7 +21,13 @@ from signing import (
     load_pkcs12,
 )
 
-__all__ = ["build_composer", "build_protocol_issuer", "build_signer", "uses_development_pki"]
+__all__ = [
+    "build_composer",
+    "build_protocol_issuer",
+    "build_signer",
+    "today",
+    "uses_development_pki",
+]
 
 
 def uses_development_pki(settings: Settings) -> bool:

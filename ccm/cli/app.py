@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ccm.config import Settings
 from ccm.errors import (
@@ -36,7 +37,7 @@ BAD_INPUT = (DataValidationError, TemplateNotFound, TemplateSecurityError, Confi
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from ccm.cli.app import app, guarded, settings
 from ccm.persistence import create_database_engine, upgrade_database
 
-__all__: list[str] = []
+__all__ = ["db_app", "upgrade"]
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -5,7 +5,7 @@ from rich.console import Console
 from ccm.cli.app import app, guarded, settings
 from signing import DEVELOPMENT_MARK, ensure_development_pki
 
-__all__: list[str] = []
+__all__ = ["pki_init"]
 
 out = Console(highlight=False)
 

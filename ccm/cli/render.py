@@ -24,7 +24,7 @@ from ccm.composition.outputs import (
 )
 from ccm.config import Settings
 
-__all__ = ["EXTENSIONS", "write_channel"]
+__all__ = ["EXTENSIONS", "render", "samples", "write_channel"]
 
 EXTENSIONS = {
     Channel.DOCUMENT: ".pdf",

@@ -4,13 +4,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 
 from ccm.bootstrap import build_composer
 from ccm.cli.app import app, err, guarded, settings
 from ccm.composition.lint import lint_templates
 
-__all__ = ["templates_app"]
+__all__ = ["lint", "list_templates", "templates_app"]
 
 templates_app = typer.Typer(help="Inspect and check the template library.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
@@ -22,8 +23,13 @@ def list_templates() -> None:
     """List templates with their version, locales and channels."""
     with guarded():
         library = build_composer(settings(), sign=False).library
-        table = Table("id", "version", "kind", "locale", "channels", "title")
-        for template_id in library.ids():
+        ids = library.ids()
+        table = Table(
+            Column("id", no_wrap=True, min_width=max(map(len, ids), default=2)),
+            *(Column(name, overflow="fold") for name in ("version", "kind", "locale", "channels")),
+            Column("title", overflow="fold"),
+        )
+        for template_id in ids:
             manifest = library.manifest(template_id)
             for locale, spec in manifest.locales.items():
                 table.add_row(
@@ -54,7 +60,7 @@ def lint(
             composer.library.manifest(template)
         findings = lint_templates(composer, ids)
     for finding in findings:
-        err.print(f"[red]✗[/] {finding}", markup=True, soft_wrap=True, highlight=False)
+        err.print(f"[red]✗[/] {escape(str(finding))}", markup=True, soft_wrap=True)
     checked = template or f"{len(composer.library.ids())} templates"
     if findings:
         err.print(f"{len(findings)} problem(s) in {checked}")

@@ -51,7 +51,7 @@ from ccm.errors import (
 )
 from ccm.ports import DocumentSigner
 
-__all__ = ["Composer", "Composition"]
+__all__ = ["Composer", "Composition", "derive_document_id"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

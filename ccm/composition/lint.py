@@ -40,7 +40,7 @@ from ccm.composition.sms import to_gsm7
 from ccm.composition.text import contains, html_to_text, searchable
 from ccm.errors import CCMError, DataValidationError
 
-__all__ = ["Finding", "lint_templates"]
+__all__ = ["Finding", "expected_values", "lint_template", "lint_templates"]
 
 WHATSAPP_BODY_LIMIT = 1024
 _SLOW_CSS = (

@@ -14,8 +14,11 @@ def one_line(text: str) -> str:
 
 
 def paragraphs(text: str) -> str:
-    """Trim lines, keep single line breaks, squeeze blank-line runs to one."""
-    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    """Trim lines, keep single line breaks, squeeze blank-line runs to one.
+
+    Only spaces and tabs are squeezed: no-break spaces (as in ``R$\u00a01.234,50``) stay.
+    """
+    lines = [re.sub(r"[ \t]+", " ", line).strip(" \t") for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 

@@ -25,9 +25,7 @@ class DebtDischargeDeclaration:
         year = int(data["year"])
         errors = []
         if as_date(data["issue_date"]).year <= year:
-            errors.append(
-                DataError(path="issue_date", message=f"must be after the end of {year}")
-            )
+            errors.append(DataError(path="issue_date", message=f"must be after the end of {year}"))
         for i, inst in enumerate(data["installments"]):
             due = as_date(inst["due_date"])
             if due.year != year:

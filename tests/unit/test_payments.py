@@ -106,7 +106,8 @@ class TestBoleto:
         assert boleto.formatted_line == SANTANDER_LINE
 
     def test_barcode_round_trip(self) -> None:
-        assert Boleto.from_barcode(SANTANDER_BARCODE).line == SANTANDER_LINE.replace(" ", "").replace(".", "")
+        digits = SANTANDER_LINE.replace(" ", "").replace(".", "")
+        assert Boleto.from_barcode(SANTANDER_BARCODE).line == digits
 
     @pytest.mark.parametrize(
         ("due", "factor"),

@@ -1,0 +1,5 @@
+"""``python -m ccm.cli``: the same as the ``ccm`` command."""
+
+from ccm.cli import main
+
+main()
