@@ -4,7 +4,8 @@ Issued only when every installment that fell due from January to December of the
 year is paid (art. 2 §1). Installments whose debt is being contested in court are left
 out and listed apart (art. 2 §3); if the service was not used all year, the
 declaration covers the months billed (art. 2 §2). It replaces the monthly receipts
-(art. 4), which the text must say.
+(art. 4), which the text must say. A contested installment is left out even when a
+payment was recorded for it: the declaration speaks only of undisputed months.
 """
 
 from collections.abc import Mapping
@@ -26,7 +27,16 @@ class DebtDischargeDeclaration:
         errors = []
         if as_date(data["issue_date"]).year <= year:
             errors.append(DataError(path="issue_date", message=f"must be after the end of {year}"))
+        seen: dict[str, int] = {}
         for i, inst in enumerate(data["installments"]):
+            if inst["competence"] in seen:
+                errors.append(
+                    DataError(
+                        path=f"installments[{i}].competence",
+                        message=f"repeats installments[{seen[inst['competence']]}]",
+                    )
+                )
+            seen.setdefault(inst["competence"], i)
             due = as_date(inst["due_date"])
             if due.year != year:
                 errors.append(
@@ -43,6 +53,13 @@ class DebtDischargeDeclaration:
                         f"{year} to be paid, unless contested in court (Lei 12.007/2009 art. 2)",
                     )
                 )
+        if all(inst.get("contested_in_court", False) for inst in data["installments"]):
+            errors.append(
+                DataError(
+                    path="installments",
+                    message="every installment is contested in court: there is nothing to declare",
+                )
+            )
         return errors
 
     def derive(self, data: Mapping[str, Any], doc: DocumentInfo) -> dict[str, Any]:

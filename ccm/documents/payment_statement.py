@@ -68,7 +68,6 @@ class PaymentStatement:
             "totals": {
                 "paid": paid,
                 "reimbursed": reimbursed,
-                "deductible": paid - reimbursed,
                 "payments": sorted(data["payments"], key=lambda p: p["paid_on"]),
             }
         }
