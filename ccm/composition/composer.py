@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Template
@@ -184,7 +185,9 @@ class Composer:
             "document_id": composition.doc.id,
         }
 
-    def render(self, composition: Composition, channel: Channel, *, sign: bool = True) -> Rendering:
+    def render(
+        self, composition: Composition, channel: Channel | str, *, sign: bool = True
+    ) -> Rendering:
         """Render one channel; ``sign`` applies to the document channel.
 
         Raises:
@@ -192,6 +195,12 @@ class Composer:
             TemplateError: a source fails to render or a call script would disclose the debt.
             SigningError: the PDF could not be signed.
         """
+        try:
+            channel = Channel(channel)
+        except ValueError as err:
+            raise TemplateNotFound(
+                f"no channel {channel!r}", template=composition.variant.ref
+            ) from err
         header = self._header(composition, channel)
         if channel is Channel.DOCUMENT:
             return self._document(composition, header, sign=sign)
@@ -216,15 +225,32 @@ class Composer:
             return self._voice(composition, header)
         return self._agent_script(composition, header)
 
+    def document_html(self, composition: Composition) -> str:
+        """The HTML the document channel lays out (for previews and benchmarks).
+
+        Raises:
+            TemplateError: the document source fails to render.
+        """
+        self._header(composition, Channel.DOCUMENT)
+        return self._render(composition, SOURCES[Channel.DOCUMENT][0])
+
+    def document_stylesheets(self, composition: Composition) -> list[Path]:
+        """Stylesheet files of the document channel, base first (the brand's is inline)."""
+        local = composition.variant.folder / "document.css"
+        base = self.library.root / "_shared" / "css" / "document.css"
+        return [base, local] if local.exists() else [base]
+
     def _document(
         self, composition: Composition, header: dict[str, Any], *, sign: bool
     ) -> DocumentRendering:
-        variant = composition.variant
-        html = self._render(composition, SOURCES[Channel.DOCUMENT][0])
-        sheets = [self._pdf.stylesheet(text=composition.brand.css)]
-        local_css = variant.folder / "document.css"
-        if local_css.exists():
-            sheets.append(self._pdf.stylesheet(path=local_css))
+        html = self.document_html(composition)
+        base, *local = self.document_stylesheets(composition)
+        # Cascade order: shared rules, the brand's custom properties, the template's own.
+        sheets = [
+            self._pdf.stylesheet(path=base),
+            self._pdf.stylesheet(text=composition.brand.css),
+            *(self._pdf.stylesheet(path=p) for p in local),
+        ]
         rendered = self._pdf.render(
             html, base_url=self.library.root.as_uri() + "/", stylesheets=sheets
         )

@@ -40,12 +40,11 @@ class _AssetCache(dict[str, Any]):
 class PdfRenderer:
     """Renders HTML documents to PDF/A-3b A4 pages."""
 
-    def __init__(self, *, base_stylesheet: Path, pdf_variant: str = "pdf/a-3b") -> None:
+    def __init__(self, *, pdf_variant: str = "pdf/a-3b") -> None:
         self._fonts = FontConfiguration()
         self._variant = pdf_variant
         self._cache = _AssetCache()
         self._sheets: dict[str, CSS] = {}
-        self._base = self.stylesheet(path=base_stylesheet)
 
     def stylesheet(self, *, path: Path | None = None, text: str | None = None) -> CSS:
         """A parsed stylesheet from a file or a string, parsed once per renderer."""
@@ -59,9 +58,9 @@ class PdfRenderer:
         return self._sheets[key]
 
     def render(self, html: str, *, base_url: str, stylesheets: Sequence[CSS] = ()) -> RenderedPdf:
-        """Lay out ``html`` (after the base stylesheet and ``stylesheets``) and write it."""
+        """Lay out ``html`` with ``stylesheets`` (from :meth:`stylesheet`) and write it."""
         document = HTML(string=html, base_url=base_url).render(
-            stylesheets=[self._base, *stylesheets],
+            stylesheets=list(stylesheets),
             font_config=self._fonts,
             cache=self._cache,
         )

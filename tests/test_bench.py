@@ -1,0 +1,26 @@
+"""The benchmark's two pipelines still run and still make the same, valid document."""
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bench import render as bench
+from ccm.composition import Composer, DocumentRendering
+
+
+def test_both_pipelines_sign_a_one_page_notice(home: Path, tmp_path: Path) -> None:
+    for mode in ("ccm", "naive"):
+        result = bench.run(mode, 1, seed=7, home=str(home))
+        assert result["docs"] == 1 and result["seconds"] > 0
+        assert result["peak_rss_mib"] > 50
+
+
+def test_recipients_are_distinct_and_valid(unsigned_composer: Composer) -> None:
+    first, second = bench.recipient(0, 1), bench.recipient(1, 1)
+    assert first["payer"]["cpf"] != second["payer"]["cpf"]
+    for data in (first, second):
+        composition = unsigned_composer.prepare("delinquency_notice", data)
+        rendering = unsigned_composer.render(composition, "document")  # the string form works too
+        assert isinstance(rendering, DocumentRendering)
+        assert len(PdfReader(io.BytesIO(rendering.pdf)).pages) == 1
