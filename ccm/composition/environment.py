@@ -1,10 +1,13 @@
 """The one Jinja2 environment that renders every template source.
 
 Sandboxed and immutable (template authors cannot reach Python internals or mutate the
-data they are given), autoescaping HTML, and strict about undefined names, so a typo
-in a template fails the render instead of printing an empty string into a legal
-document. Sources are also scanned when loaded: any attribute or item name starting
-with an underscore is refused before the template ever runs.
+data they are given), autoescaping HTML, and strict about undefined names: printing,
+iterating or computing with one fails the render instead of putting an empty string
+into a legal document. Testing one (``{% if payer.email %}``) is allowed and false,
+because optional fields are simply absent from valid data.
+
+Sources are also scanned when loaded: any attribute or item name starting with an
+underscore is refused before the template ever runs.
 """
 
 from pathlib import Path
@@ -16,9 +19,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ccm.composition.filters import LOCALES, filters_for
 from ccm.errors import TemplateSecurityError
 
-__all__ = ["build_environment", "refuse_private_access"]
+__all__ = ["OptionalUndefined", "build_environment", "refuse_private_access"]
 
 _ESCAPED = (".html.j2", ".xml.j2", ".html")
+
+
+class OptionalUndefined(StrictUndefined):
+    """Strict everywhere except in a truth test, where a missing optional field is false."""
+
+    def __bool__(self) -> bool:
+        return False
 
 
 def _autoescape(name: str | None) -> bool:
@@ -67,7 +77,7 @@ def build_environment(root: Path, *, locale: str) -> ImmutableSandboxedEnvironme
     env = ImmutableSandboxedEnvironment(
         loader=_CheckingLoader(str(root)),
         autoescape=_autoescape,
-        undefined=StrictUndefined,
+        undefined=OptionalUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

@@ -106,11 +106,14 @@ def _channel_texts(rendering: Rendering) -> dict[str, str]:
     raise TypeError(f"unknown rendering {type(rendering).__name__}")
 
 
-def _lookup(context: Mapping[str, Any], dotted: str) -> Any:
+def _items(context: Mapping[str, Any], dotted: str) -> list[Any]:
+    """The list at ``dotted`` in the context; none when any step is missing or null."""
     value: Any = context
     for part in dotted.split("."):
+        if not isinstance(value, Mapping) or value.get(part) is None:
+            return []
         value = value[part]
-    return value
+    return list(value)
 
 
 def expected_values(
@@ -119,7 +122,7 @@ def expected_values(
     """What ``element`` must show for this composition (one value per list item)."""
     env = composer.library.environment(composition.variant.locale)
     expression = env.from_string(element.expect)
-    items = _lookup(composition.context, element.for_each) if element.for_each else [None]
+    items = _items(composition.context, element.for_each) if element.for_each else [None]
     values = []
     for item in items:
         extra = {"item": item} if element.for_each else {}

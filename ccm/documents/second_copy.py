@@ -24,6 +24,9 @@ class SecondCopy:
         kind = data["copy_of"]
         if kind not in data:
             return [DataError(path=kind, message=f"is required when copy_of is {kind!r}")]
+        requested = data.get("request", {}).get("requested_on")
+        if requested and as_date(data["issue_date"]) < as_date(requested):
+            return [DataError(path="issue_date", message="must not be before request.requested_on")]
         if kind != "boleto":
             return []
         boleto = data["boleto"]

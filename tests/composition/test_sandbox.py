@@ -83,3 +83,23 @@ def test_data_is_escaped_in_html(tmp_path: Path, notice_data: dict[str, Any]) ->
     assert isinstance(rendering, DocumentRendering)
     assert "<script>" not in rendering.html
     assert "Maria &lt;script&gt;alert(1)&lt;/script&gt;" in rendering.html
+
+
+def test_absent_optional_fields_are_false_in_tests_but_strict_in_output(
+    library_copy: Path, tmp_path: Path, edit: Edit, notice_data: dict[str, Any]
+) -> None:
+    # Valid data without optional fields renders: conditions on them are just false.
+    del notice_data["payer"]["address"]["line2"]
+    del notice_data["operator"]["address"]["line2"]
+    del notice_data["operator"]["ombudsman"]
+    del notice_data["operator"]["service_hours"]
+    del notice_data["payment"]["boleto_line"]
+    composer = composer_for(library_copy, tmp_path)
+    composition = composer.prepare("delinquency_notice", notice_data)
+    for channel in (Channel.DOCUMENT, Channel.EMAIL, Channel.WHATSAPP):
+        composer.render(composition, channel)
+    # Printing an absent optional field still fails.
+    edit(library_copy / SMS, ANCHOR, ANCHOR + "{{ payer.address.line2 }}")
+    fresh = composer_for(library_copy, tmp_path)
+    with pytest.raises(TemplateSourceError, match="line2"):
+        fresh.render(fresh.prepare("delinquency_notice", notice_data), Channel.SMS)
