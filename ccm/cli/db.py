@@ -4,7 +4,6 @@ import typer
 from rich.console import Console
 
 from ccm.cli.app import app, guarded, settings
-from ccm.persistence import create_database_engine, upgrade_database
 
 __all__ = ["db_app", "upgrade"]
 
@@ -16,6 +15,8 @@ out = Console(highlight=False)
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Apply every pending migration to CCM_DATABASE_URL (SQLite under CCM_HOME by default)."""
+    from ccm.persistence import create_database_engine, upgrade_database
+
     config = settings()
     with guarded():
         engine = create_database_engine(config.resolved_database_url)

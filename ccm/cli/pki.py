@@ -3,7 +3,6 @@
 from rich.console import Console
 
 from ccm.cli.app import app, guarded, settings
-from signing import DEVELOPMENT_MARK, ensure_development_pki
 
 __all__ = ["pki_init"]
 
@@ -13,6 +12,8 @@ out = Console(highlight=False)
 @app.command("pki")
 def pki_init() -> None:
     """Create the development CA, signer and timestamp authority (if missing) and show them."""
+    from signing import DEVELOPMENT_MARK, ensure_development_pki
+
     config = settings()
     with guarded():
         pki = ensure_development_pki(config.pki_dir)

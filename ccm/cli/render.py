@@ -1,28 +1,24 @@
 """``ccm render`` (one template, one channel) and ``ccm samples`` (everything)."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ccm.bootstrap import build_composer, build_protocol_issuer, today
 from ccm.cli.app import app, fail, guarded, settings
-from ccm.composition import Channel, Composer, Composition
-from ccm.composition.mime import build_email
-from ccm.composition.outputs import (
-    AgentScriptRendering,
-    DocumentRendering,
-    EmailRendering,
-    TextRendering,
-    VoiceRendering,
-)
-from ccm.config import Settings
+from ccm.composition.channels import Channel
+
+if TYPE_CHECKING:
+    from ccm.composition import Composer, Composition
+    from ccm.config import Settings
 
 __all__ = ["EXTENSIONS", "render", "samples", "write_channel"]
 
@@ -51,6 +47,15 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _bytes_of(
     composer: Composer, composition: Composition, channel: Channel, *, sign: bool
 ) -> bytes:
+    from ccm.composition.mime import build_email
+    from ccm.composition.outputs import (
+        AgentScriptRendering,
+        DocumentRendering,
+        EmailRendering,
+        TextRendering,
+        VoiceRendering,
+    )
+
     rendering = composer.render(composition, channel, sign=sign)
     if isinstance(rendering, DocumentRendering):
         return rendering.pdf
@@ -110,6 +115,8 @@ def _read_data(path: Path) -> dict[str, Any]:
 
 def _protocol(config: Settings, data: dict[str, Any]) -> str | None:
     """Issue a protocol number for a call script: the first act of the call (RN 623)."""
+    from ccm.bootstrap import build_protocol_issuer, today
+
     ans = (data.get("operator") or {}).get("ans_registration")
     if not ans:
         return None
@@ -139,6 +146,8 @@ def render(
 
     Exit 2 with ``path: rule`` lines when the data is invalid.
     """
+    from ccm.bootstrap import build_composer
+
     payload = _read_data(data)
     config = settings()
     with guarded():
@@ -164,6 +173,8 @@ def samples(
     sign: Annotated[bool, typer.Option("--sign/--no-sign", help="Sign the PDFs.")] = True,
 ) -> None:
     """Render every sample of every template, in every channel, into ``--out``."""
+    from ccm.bootstrap import build_composer
+
     config = settings()
     table = Table("template", "locale", "sample", "channel", "file")
     with guarded():

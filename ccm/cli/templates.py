@@ -7,9 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from ccm.bootstrap import build_composer
 from ccm.cli.app import app, err, guarded, settings
-from ccm.composition.lint import lint_templates
 
 __all__ = ["lint", "list_templates", "templates_app"]
 
@@ -21,8 +19,10 @@ out = Console(highlight=False)
 @templates_app.command("list")
 def list_templates() -> None:
     """List templates with their version, locales and channels."""
+    from ccm.composition.library import TemplateLibrary
+
     with guarded():
-        library = build_composer(settings(), sign=False).library
+        library = TemplateLibrary(settings().templates_dir)
         ids = library.ids()
         table = Table(
             Column("id", no_wrap=True, min_width=max(map(len, ids), default=2)),
@@ -53,6 +53,9 @@ def lint(
 
     Exit 0 when clean, 1 when anything is found, 2 for an unknown template.
     """
+    from ccm.bootstrap import build_composer
+    from ccm.composition.lint import lint_templates
+
     with guarded():
         composer = build_composer(settings(), sign=False)
         ids = [template] if template else None
