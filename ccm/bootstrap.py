@@ -74,9 +74,7 @@ def build_composer(settings: Settings, *, sign: bool = True) -> Composer:
     return Composer(
         library=TemplateLibrary(settings.templates_dir),
         brands=BrandBook(settings.resolved_brands_dir),
-        pdf=PdfRenderer(
-            base_stylesheet=settings.templates_dir / "_shared" / "css" / "document.css"
-        ),
+        pdf=PdfRenderer(),
         models=MODELS,
         signer=build_signer(settings) if sign else None,
         public_base_url=str(settings.public_base_url),

@@ -69,7 +69,8 @@ class _KeptKeySigner(signers.Signer):
     """A pyHanko signer that signs with a ``cryptography`` key object it keeps."""
 
     def __init__(self, identity: SigningIdentity) -> None:
-        registry = SimpleCertificateStore.from_certs([_asn1(c) for c in identity.chain])
+        certs = [_asn1(c) for c in identity.chain]
+        registry = SimpleCertificateStore.from_certs(certs)  # type: ignore[no-untyped-call]
         super().__init__(signing_cert=_asn1(identity.certificate), cert_registry=registry)
         self._key = identity.key
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from signing.errors import TimestampError
@@ -34,6 +35,11 @@ __all__ = [
 # A UUID-derived OID (ITU-T X.667 arc 2.25) naming the development TSA policy: it
 # is deliberately not an ICP-Brasil ACT policy.
 DEVELOPMENT_TSA_POLICY = "2.25.216402117129018468017427135591329405923"
+
+
+def _attribute(name: str, value: Any) -> cms.CMSAttribute:
+    """pyHanko's ``simple_cms_attribute``, typed."""
+    return simple_cms_attribute(name, value)  # type: ignore[no-untyped-call]
 
 
 def _asn1_cert(identity_cert: Any) -> asn1_x509.Certificate:
@@ -59,16 +65,16 @@ class LocalTimestampAuthority(DummyTimeStamper):
         super().__init__(
             tsa_cert=_asn1_cert(identity.certificate),
             tsa_key=keys.PrivateKeyInfo.load(key_der),
-            certs_to_embed=[_asn1_cert(c) for c in identity.chain],
+            certs_to_embed=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                [_asn1_cert(c) for c in identity.chain]
+            ),
         )
         self._key = identity.key
         self._policy = policy
         # RFC 5816: identify the TSA certificate by its SHA-256 (ESSCertIDv2). The value is
         # the same for every token. asn1crypto re-encodes values built from Python objects
         # on every dump (~7 ms here), so keep a parsed copy, which it serialises as is.
-        built = simple_cms_attribute(
-            "signing_certificate_v2", as_signing_certificate_v2(self.tsa_cert)
-        )
+        built = _attribute("signing_certificate_v2", as_signing_certificate_v2(self.tsa_cert))
         self._certificate_id = cms.CMSAttribute.load(built.dump())
 
     def _build_tst_info(
@@ -85,10 +91,10 @@ class LocalTimestampAuthority(DummyTimeStamper):
         digest.update(tst_info_data)
         signed_attrs = cms.CMSAttributes(
             [
-                simple_cms_attribute("content_type", "tst_info"),
-                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                _attribute("content_type", "tst_info"),
+                _attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
                 self._certificate_id,
-                simple_cms_attribute("message_digest", digest.finalize()),
+                _attribute("message_digest", digest.finalize()),
             ]
         )
         signature = self._key.sign(

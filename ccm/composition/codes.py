@@ -17,6 +17,8 @@ __all__ = ["itf_data_uri", "qr_data_uri"]
 
 def _png_data_uri(barcode: object, *, quiet_zone: bool) -> str:
     view = memoryview(barcode.to_image(scale=1, add_quiet_zones=quiet_zone))  # type: ignore[attr-defined]
+    if view.shape is None:  # pragma: no cover - zxing-cpp images are always 2-D
+        raise ValueError("zxing-cpp returned an image without a shape")
     height, width = view.shape[:2]
     image = Image.frombytes("L", (width, height), bytes(view))
     buffer = io.BytesIO()

@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Template
 from jinja2 import TemplateError as JinjaError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from ccm.composition.brands import Brand, BrandBook
 from ccm.composition.channels import SOURCES, Channel

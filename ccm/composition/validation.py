@@ -164,25 +164,25 @@ def _message(error: ValidationError) -> tuple[list[str | int], str]:
     if kind == "additionalProperties":
         extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
         return path + extra[:1], "is not a field of this template"
+    value: Any = error.validator_value
     if kind == "type":
-        expected = error.validator_value
-        names = expected if isinstance(expected, list) else [expected]
+        names = [str(n) for n in value] if isinstance(value, list) else [str(value)]
         return path, "must be " + " or ".join(f"{_article(n)} {n}" for n in names)
     if kind == "enum":
-        return path, "must be one of: " + ", ".join(map(str, error.validator_value))
+        return path, "must be one of: " + ", ".join(map(str, value))
     if kind == "const":
-        return path, f"must be {error.validator_value!r}"
+        return path, f"must be {value!r}"
     if kind == "minItems":
-        return path, f"must have at least {error.validator_value} item(s)"
+        return path, f"must have at least {value} item(s)"
     if kind == "maxItems":
-        return path, f"must have at most {error.validator_value} item(s)"
+        return path, f"must have at most {value} item(s)"
     if kind == "minLength":
-        return path, f"must have at least {error.validator_value} character(s)"
+        return path, f"must have at least {value} character(s)"
     if kind == "maxLength":
-        return path, f"must have at most {error.validator_value} characters"
+        return path, f"must have at most {value} characters"
     if kind == "pattern":
         rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
-        return path, rule or f"must match {error.validator_value}"
+        return path, rule or f"must match {value}"
     return path, error.message
 
 

@@ -35,7 +35,7 @@ def validate_cnpj(value: str) -> str:
     except stdnum_errors.InvalidChecksum as err:
         raise InvalidIdentifier("invalid CNPJ check digits") from err
     except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid CNPJ: {err.message}") from err
+        raise InvalidIdentifier(f"invalid CNPJ: {err}") from err
     return compact
 
 

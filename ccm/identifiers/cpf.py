@@ -35,7 +35,7 @@ def validate_cpf(value: str) -> str:
     except stdnum_errors.InvalidChecksum as err:
         raise InvalidIdentifier("invalid CPF check digits") from err
     except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid CPF: {err.message}") from err
+        raise InvalidIdentifier(f"invalid CPF: {err}") from err
     return digits
 
 

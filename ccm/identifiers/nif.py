@@ -22,5 +22,5 @@ def validate_nif(value: str) -> str:
     except stdnum_errors.InvalidChecksum as err:
         raise InvalidIdentifier("invalid NIF check digit") from err
     except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid NIF: {err.message}") from err
+        raise InvalidIdentifier(f"invalid NIF: {err}") from err
     return compact
