@@ -68,7 +68,11 @@ def filters_for(locale: str) -> dict[str, Callable[..., Any]]:
             parsed = phonenumbers.parse(value, conf["region"])
         except phonenumbers.NumberParseException:
             return value
+        national = str(parsed.national_number)
         if phonenumbers.region_code_for_number(parsed) == conf["region"]:
+            if conf["region"] == "PT" and len(national) == 9:
+                # Portuguese letters group all nine digits in threes: 213 000 000.
+                return f"{national[:3]} {national[3:6]} {national[6:]}"
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 

@@ -27,7 +27,7 @@ def issuer_view(data: Mapping[str, Any]) -> dict[str, Any] | None:
         nif = party["nif"]
         ids = [{"label": "NIF", "value": f"{nif[:3]} {nif[3:6]} {nif[6:]}", "badge": False}]
         if party.get("asf_registration"):
-            ids.append({"label": "ASF nº", "value": party["asf_registration"], "badge": True})
+            ids.append({"label": "ASF n.º", "value": party["asf_registration"], "badge": True})
     else:
         return None
     view = {"name": party["name"], "ids": ids, "address": party["address"]}
