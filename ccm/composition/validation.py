@@ -153,9 +153,30 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _message(error: ValidationError) -> tuple[list[str | int], str]:
+def _walk(node: Any, steps: Iterable[Any]) -> Any:
+    for step in steps:
+        node = node[step]
+    return node
+
+
+def _forbidden_fields(error: ValidationError, schema: Any, data: Any) -> list[str]:
+    """Names of the fields a ``false`` subschema under ``properties`` refused.
+
+    jsonschema 4.26 leaves the property out of the error's path for boolean subschemas.
+    """
+    schema_path = list(error.absolute_schema_path)
+    if not schema_path or schema_path[-1] != "properties":
+        return []
+    properties = _walk(schema, schema_path)
+    parent = _walk(data, error.absolute_path)
+    return [name for name, sub in properties.items() if sub is False and name in parent]
+
+
+def _message(error: ValidationError, schema: Any, data: Any) -> tuple[list[str | int], str]:
     path: list[str | int] = list(error.absolute_path)
     kind = error.validator
+    if error.schema is False:
+        return path + _forbidden_fields(error, schema, data)[:1], "is not allowed here"
     if kind == "format":
         return path, str(error.cause) if error.cause else f"must be a valid {error.validator_value}"
     if kind == "required":
@@ -180,16 +201,24 @@ def _message(error: ValidationError) -> tuple[list[str | int], str]:
         return path, f"must have at least {value} character(s)"
     if kind == "maxLength":
         return path, f"must have at most {value} characters"
+    if kind == "not":
+        # {"not": {"required": ["x"]}} forbids a field: name it.
+        forbidden = value.get("required", []) if isinstance(value, dict) else []
+        return path + forbidden[:1], "is not allowed here"
     if kind == "pattern":
         rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
         return path, rule or f"must match {value}"
-    return path, error.message
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return path, f"breaks {kind} {value}"
+    # Other keywords: jsonschema's message may quote the whole instance; keep it short.
+    message = error.message if len(error.message) <= 160 else f"breaks the schema's {kind} rule"
+    return path, message
 
 
 def schema_errors(validator: Draft202012Validator, data: Any) -> list[DataError]:
     """Every schema problem in ``data``, sorted by path."""
     found = []
     for error in validator.iter_errors(data):
-        path, message = _message(error)
+        path, message = _message(error, validator.schema, data)
         found.append(DataError(path=format_path(path), message=message))
     return sorted(set(found), key=lambda e: (e.path, e.message))

@@ -4,6 +4,7 @@ A manifest names its model (``model: delinquency_notice``); templates without on
 :class:`PassThrough`. The registry is explicit, no discovery.
 """
 
+from ccm.documents.claim_decision import ClaimDecision
 from ccm.documents.contract_termination import ContractTermination
 from ccm.documents.debt_discharge_declaration import DebtDischargeDeclaration
 from ccm.documents.delinquency_notice import DelinquencyNotice
@@ -19,6 +20,7 @@ MODELS: dict[str, DocumentModel] = {
     "debt_discharge_declaration": DebtDischargeDeclaration(),
     "payment_statement": PaymentStatement(),
     "contract_termination": ContractTermination(),
+    "claim_decision": ClaimDecision(),
 }
 
 

@@ -147,3 +147,31 @@ def test_boleto_copy_barcode_scans_back(unsigned_composer: Composer, tmp_path: A
     found = {r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "p-1.png"))}
     assert composition.context["barcode"]["digits"] in found
     assert composition.context["pix"]["payload"] in found
+
+
+def _line_mismatch(d: dict[str, Any]) -> None:
+    d["indemnity"]["lines"][0]["amount"] = "299.99"
+
+
+def _total_mismatch(d: dict[str, Any]) -> None:
+    d["indemnity"]["total"] = "27457.66"
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "expected"),
+    [
+        (
+            "sample.json",
+            _line_mismatch,
+            "indemnity.lines[0].amount: must be quantity × unit_amount",
+        ),
+        ("sample-death.json", _total_mismatch, "indemnity.total: must be the lines"),
+    ],
+)
+def test_claim_indemnity_must_add_up(
+    unsigned_composer: Composer, name: str, mutate: Mutation, expected: str
+) -> None:
+    data = sample("claim_decision", "pt-PT", name)
+    unsigned_composer.prepare("claim_decision", copy.deepcopy(data), locale="pt-PT")
+    mutate(data)
+    assert any(expected in e for e in refused(unsigned_composer, "claim_decision", data, "pt-PT"))
