@@ -13,6 +13,8 @@ from ccm.identifiers import format_cnpj
 __all__ = ["issuer_view"]
 
 _CONTACT_FIELDS = ("phone", "email", "website", "service_hours", "ombudsman")
+_COMPANY_FIELDS = ("share_capital", "commercial_registry")
+"""Código das Sociedades Comerciais art. 171.º: Portuguese companies print these."""
 
 
 def issuer_view(data: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -31,5 +33,5 @@ def issuer_view(data: Mapping[str, Any]) -> dict[str, Any] | None:
     else:
         return None
     view = {"name": party["name"], "ids": ids, "address": party["address"]}
-    view.update({k: party.get(k) for k in _CONTACT_FIELDS})
+    view.update({k: party.get(k) for k in (*_CONTACT_FIELDS, *_COMPANY_FIELDS)})
     return view
