@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from ccm.cli.app import app, fail, guarded, settings
 from ccm.composition.channels import Channel
@@ -176,7 +176,7 @@ def samples(
     from ccm.bootstrap import build_composer
 
     config = settings()
-    table = Table("template", "locale", "sample", "channel", "file")
+    table = Table("template", "locale", "sample", "channel", Column("file", overflow="fold"))
     with guarded():
         composer = build_composer(config, sign=sign)
         for template_id in composer.library.ids():
