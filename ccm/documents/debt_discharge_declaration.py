@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ccm.composition.filters import as_date, as_decimal
-from ccm.documents.model import DocumentInfo
+from ccm.documents.model import DocumentInfo, repeated_competences
 from ccm.errors import DataError
 
 __all__ = ["DebtDischargeDeclaration"]
@@ -24,19 +24,10 @@ class DebtDischargeDeclaration:
 
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         year = int(data["year"])
-        errors = []
+        errors = repeated_competences(data["installments"])
         if as_date(data["issue_date"]).year <= year:
             errors.append(DataError(path="issue_date", message=f"must be after the end of {year}"))
-        seen: dict[str, int] = {}
         for i, inst in enumerate(data["installments"]):
-            if inst["competence"] in seen:
-                errors.append(
-                    DataError(
-                        path=f"installments[{i}].competence",
-                        message=f"repeats installments[{seen[inst['competence']]}]",
-                    )
-                )
-            seen.setdefault(inst["competence"], i)
             due = as_date(inst["due_date"])
             if due.year != year:
                 errors.append(

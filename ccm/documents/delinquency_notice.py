@@ -16,7 +16,7 @@ from typing import Any
 
 from ccm.composition.codes import qr_data_uri
 from ccm.composition.filters import as_date, as_decimal
-from ccm.documents.model import DocumentInfo
+from ccm.documents.model import DocumentInfo, repeated_competences
 from ccm.errors import DataError
 from ccm.payments import Boleto, PixCharge, build_brcode
 
@@ -45,9 +45,8 @@ class DelinquencyNotice:
     """Checks and derived values of ``delinquency_notice``."""
 
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
-        errors = []
         issue = as_date(data["issue_date"])
-        seen: dict[str, int] = {}
+        errors = repeated_competences(data["installments"])
         for i, inst in enumerate(data["installments"]):
             if as_date(inst["due_date"]) >= issue:
                 errors.append(
@@ -63,14 +62,6 @@ class DelinquencyNotice:
                         message="must not be less than the original amount",
                     )
                 )
-            if inst["competence"] in seen:
-                errors.append(
-                    DataError(
-                        path=f"installments[{i}].competence",
-                        message=f"repeats installments[{seen[inst['competence']]}]",
-                    )
-                )
-            seen.setdefault(inst["competence"], i)
         deadline = as_date(data["payment"]["deadline"])
         if deadline < issue + timedelta(days=MINIMUM_DAYS_TO_PAY):
             errors.append(

@@ -1,13 +1,13 @@
 """What a document model adds to a template: domain checks and derived values."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 from ccm.errors import DataError
 
-__all__ = ["DocumentInfo", "DocumentModel", "PassThrough"]
+__all__ = ["DocumentInfo", "DocumentModel", "PassThrough", "repeated_competences"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,3 +44,20 @@ class PassThrough:
 
     def derive(self, data: Mapping[str, Any], doc: DocumentInfo) -> dict[str, Any]:
         return {}
+
+
+def repeated_competences(installments: Sequence[Mapping[str, Any]]) -> list[DataError]:
+    """An error for every installment whose competence (month) appeared before."""
+    first: dict[str, int] = {}
+    errors = []
+    for i, installment in enumerate(installments):
+        month = installment["competence"]
+        if month in first:
+            errors.append(
+                DataError(
+                    path=f"installments[{i}].competence",
+                    message=f"repeats installments[{first[month]}]",
+                )
+            )
+        first.setdefault(month, i)
+    return errors

@@ -6,10 +6,9 @@ digits stay numeric. python-stdnum (2.x) implements both forms.
 
 import re
 
-from stdnum import exceptions as stdnum_errors
 from stdnum.br import cnpj as stdnum_cnpj
 
-from ccm.identifiers.errors import InvalidIdentifier
+from ccm.identifiers.errors import InvalidIdentifier, stdnum_check
 
 __all__ = ["format_cnpj", "normalize_cnpj", "validate_cnpj"]
 
@@ -30,12 +29,7 @@ def validate_cnpj(value: str) -> str:
     compact = normalize_cnpj(value)
     if not _SHAPE.match(compact):
         raise InvalidIdentifier("CNPJ must have 12 letters or digits followed by 2 check digits")
-    try:
-        stdnum_cnpj.validate(compact)
-    except stdnum_errors.InvalidChecksum as err:
-        raise InvalidIdentifier("invalid CNPJ check digits") from err
-    except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid CNPJ: {err}") from err
+    stdnum_check(stdnum_cnpj.validate, compact, name="CNPJ", digits="check digits")
     return compact
 
 

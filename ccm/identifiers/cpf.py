@@ -4,10 +4,9 @@ Check digits come from python-stdnum; R38 adds that eleven equal digits are inva
 which stdnum accepts because they pass the checksum.
 """
 
-from stdnum import exceptions as stdnum_errors
 from stdnum.br import cpf as stdnum_cpf
 
-from ccm.identifiers.errors import InvalidIdentifier
+from ccm.identifiers.errors import InvalidIdentifier, stdnum_check
 
 __all__ = ["format_cpf", "mask_cpf", "normalize_cpf", "validate_cpf"]
 
@@ -30,12 +29,7 @@ def validate_cpf(value: str) -> str:
         raise InvalidIdentifier("CPF must have 11 digits")
     if len(set(digits)) == 1:
         raise InvalidIdentifier("invalid CPF: all digits are equal")
-    try:
-        stdnum_cpf.validate(digits)
-    except stdnum_errors.InvalidChecksum as err:
-        raise InvalidIdentifier("invalid CPF check digits") from err
-    except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid CPF: {err}") from err
+    stdnum_check(stdnum_cpf.validate, digits, name="CPF", digits="check digits")
     return digits
 
 

@@ -1,9 +1,8 @@
 """NIF, the Portuguese taxpayer number, for insurer letters (pt-PT)."""
 
-from stdnum import exceptions as stdnum_errors
 from stdnum.pt import nif as stdnum_nif
 
-from ccm.identifiers.errors import InvalidIdentifier
+from ccm.identifiers.errors import InvalidIdentifier, stdnum_check
 
 __all__ = ["validate_nif"]
 
@@ -17,10 +16,5 @@ def validate_nif(value: str) -> str:
     compact = "".join(value.split())
     if not compact.isdigit() or len(compact) != 9:
         raise InvalidIdentifier("NIF must have 9 digits")
-    try:
-        stdnum_nif.validate(compact)
-    except stdnum_errors.InvalidChecksum as err:
-        raise InvalidIdentifier("invalid NIF check digit") from err
-    except stdnum_errors.ValidationError as err:
-        raise InvalidIdentifier(f"invalid NIF: {err}") from err
+    stdnum_check(stdnum_nif.validate, compact, name="NIF", digits="check digit")
     return compact
