@@ -67,21 +67,32 @@ def test_signature_is_valid_for_poppler(signed_pdf: bytes, tmp_path: Path) -> No
     assert "Total document signed" in report
 
 
-def test_untrusted_root_is_not_trusted(signed_pdf: bytes) -> None:
+def _certificate(
+    common_name: str, *, ca: bool, issuer: tuple[rsa.RSAPrivateKey, x509.Name] | None = None
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A key and certificate, self-signed unless ``issuer`` (key, name) is given."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Someone else")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    signing_key, issuer_name = issuer or (key, name)
     now = dt.datetime.now(dt.UTC)
-    other = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(issuer_name)
         .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=30))
     )
+    if ca:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
+    return key, builder.sign(signing_key, hashes.SHA256())
+
+
+def test_untrusted_root_is_not_trusted(signed_pdf: bytes) -> None:
+    _, other = _certificate("Someone else", ca=True)
     status = pyhanko_status(signed_pdf, other)
     assert status.intact and not status.trusted and not status.bottom_line
 
@@ -147,31 +158,8 @@ OPERATOR_CN = "VIDA PLENA SAUDE S A:41287035000130"
 
 def _pkcs12(tmp_path: Path) -> Path:
     """An operator certificate issued outside ccm (standing in for an e-CNPJ A1)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Operator Test CA")])
-    now = dt.datetime.now(dt.UTC)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, OPERATOR_CN)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(8)
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca = _certificate("Operator Test CA", ca=True)
+    key, leaf = _certificate(OPERATOR_CN, ca=False, issuer=(ca_key, ca.subject))
     blob = pkcs12.serialize_key_and_certificates(
         b"operator", key, leaf, [ca], serialization.BestAvailableEncryption(b"s3cret")
     )
