@@ -9,7 +9,7 @@ from datetime import date
 from ccm.composition import BrandBook, Composer, PdfRenderer, TemplateLibrary
 from ccm.config import Settings
 from ccm.documents import MODELS
-from ccm.identifiers import ProtocolFormat, ProtocolIssuer
+from ccm.identifiers import ProtocolIssuer
 from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_database
 from signing import (
     LocalTimestampAuthority,
@@ -74,7 +74,7 @@ def build_composer(settings: Settings, *, sign: bool = True) -> Composer:
     return Composer(
         library=TemplateLibrary(settings.templates_dir),
         brands=BrandBook(settings.resolved_brands_dir),
-        pdf=PdfRenderer(),
+        pdf=PdfRenderer(allowed_roots=(settings.templates_dir, settings.resolved_brands_dir)),
         models=MODELS,
         signer=build_signer(settings) if sign else None,
         public_base_url=str(settings.public_base_url),
@@ -87,10 +87,7 @@ def build_protocol_issuer(settings: Settings) -> ProtocolIssuer:
     engine = create_database_engine(settings.resolved_database_url)
     if engine.dialect.name == "sqlite":
         upgrade_database(engine)
-    layout = ProtocolFormat(
-        layout=settings.protocol_layout, pattern=settings.protocol_pattern or None
-    )
-    return ProtocolIssuer(layout=layout, store=SqlSequenceStore(engine))
+    return ProtocolIssuer(layout=settings.protocol_format, store=SqlSequenceStore(engine))
 
 
 def today() -> date:

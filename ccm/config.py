@@ -4,6 +4,8 @@ Nothing else in ccm reads the environment. ``Settings()`` is built by an entry p
 (the CLI today; the API and workers later) and handed to :mod:`ccm.bootstrap`.
 """
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import templates
 from ccm.errors import ConfigurationError
+from ccm.identifiers.errors import InvalidIdentifier
+from ccm.identifiers.protocol import DEFAULT_LAYOUT, DEFAULT_PATTERN, ProtocolFormat
 
 __all__ = ["Settings"]
 
@@ -19,7 +23,7 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """Every knob of a ccm deployment; the defaults are the embedded single-machine setup."""
 
-    model_config = SettingsConfigDict(env_prefix="CCM_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CCM_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "development"
     """``production`` refuses the development PKI and the local timestamp authority."""
@@ -51,13 +55,17 @@ class Settings(BaseSettings):
     tsa_password: SecretStr | None = None
     tsa_timeout_seconds: float = 10.0
 
-    protocol_layout: str = "{ans}{date:%Y%m%d}{seq:06d}"
+    protocol_layout: str = DEFAULT_LAYOUT
     """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""
-    protocol_pattern: str = r"^\d{6}(\d{8})\d{6}$"
+    protocol_pattern: str = DEFAULT_PATTERN
     """Pattern protocol numbers must match; empty turns validation off."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> "Settings":
+        self._check_signing_policy()
+        self._check_protocol_format()
+        if self.tsa_username and self.tsa_url is not None and self.tsa_url.scheme != "https":
+            raise ConfigurationError("CCM_TSA_URL must use https when CCM_TSA_USERNAME is set")
         if self.signing_policy_oid and not self.signing_policy_hash:
             raise ConfigurationError(
                 "CCM_SIGNING_POLICY_HASH is required with CCM_SIGNING_POLICY_OID "
@@ -82,6 +90,35 @@ class Settings(BaseSettings):
                     + ", ".join(missing)
                 )
         return self
+
+    def _check_signing_policy(self) -> None:
+        if self.signing_policy_oid is not None and not re.fullmatch(
+            r"[0-2](\.(0|[1-9][0-9]*))+", self.signing_policy_oid, re.ASCII
+        ):
+            raise ConfigurationError("CCM_SIGNING_POLICY_OID must be a dotted OID")
+        if self.signing_policy_hash is not None:
+            size = {"sha256": 32, "sha512": 64}[self.signing_policy_hash_algorithm]
+            if not re.fullmatch(rf"[0-9a-fA-F]{{{size * 2}}}", self.signing_policy_hash):
+                raise ConfigurationError(
+                    f"CCM_SIGNING_POLICY_HASH must be {size * 2} hex digits "
+                    f"({self.signing_policy_hash_algorithm})"
+                )
+
+    def _check_protocol_format(self) -> None:
+        try:
+            re.compile(self.protocol_pattern)
+            self.protocol_format.format(ans_registration="000000", day=date(2000, 1, 1), sequence=1)
+        except InvalidIdentifier as err:
+            raise ConfigurationError(
+                f"CCM_PROTOCOL_PATTERN refuses what CCM_PROTOCOL_LAYOUT produces: {err}"
+            ) from err
+        except (re.error, KeyError, IndexError, ValueError) as err:
+            raise ConfigurationError(f"invalid CCM_PROTOCOL_LAYOUT or _PATTERN: {err!r}") from err
+
+    @property
+    def protocol_format(self) -> ProtocolFormat:
+        """The configured protocol-number format (validation off when the pattern is empty)."""
+        return ProtocolFormat(layout=self.protocol_layout, pattern=self.protocol_pattern or None)
 
     @property
     def resolved_database_url(self) -> str:

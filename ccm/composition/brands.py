@@ -71,7 +71,7 @@ class BrandBook:
         for folder in sorted(p for p in root.iterdir() if (p / "brand.yaml").exists()):
             try:
                 spec = _BrandFile.model_validate(
-                    yaml.safe_load((folder / "brand.yaml").read_text())
+                    yaml.safe_load((folder / "brand.yaml").read_text(encoding="utf-8"))
                 )
             except (yaml.YAMLError, ValueError) as err:
                 raise ConfigurationError(f"brand {folder}: {err}") from err
@@ -87,7 +87,12 @@ class BrandBook:
             )
             self._brands[brand.id] = brand
             for issuer in spec.issuers:
-                self._by_issuer[re.sub(r"\W", "", issuer).upper()] = brand.id
+                key = re.sub(r"\W", "", issuer).upper()
+                if key in self._by_issuer:
+                    raise ConfigurationError(
+                        f"brands {self._by_issuer[key]} and {brand.id} both claim issuer {issuer}"
+                    )
+                self._by_issuer[key] = brand.id
         if "_default" not in self._brands:
             raise ConfigurationError(f"brands in {root} need a _default brand")
 

@@ -6,8 +6,10 @@ iterating or computing with one fails the render instead of putting an empty str
 into a legal document. Testing one (``{% if payer.email %}``) is allowed and false,
 because optional fields are simply absent from valid data.
 
-Sources are also scanned when loaded: any attribute or item name starting with an
-underscore is refused before the template ever runs.
+Sources are also scanned when loaded: attribute and item names starting with an
+underscore (directly, or as a filter's attribute argument) are refused before the
+template runs, with the line number; names built at run time, or hidden in format
+strings, are left to the sandbox, which refuses them when rendered.
 """
 
 from pathlib import Path
@@ -36,6 +38,18 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and name.endswith(_ESCAPED)
 
 
+def _names(node: nodes.Node) -> list[object]:
+    """The attribute or item names a node reaches for, when they are constants."""
+    if isinstance(node, nodes.Getattr):
+        return [node.attr]
+    if isinstance(node, nodes.Getitem):
+        return [getattr(node.arg, "value", None)]
+    assert isinstance(node, nodes.Filter)
+    # attr("x"), groupby("x"), map(attribute="x"), sort(attribute="x"), sum(attribute=...)
+    names = [getattr(arg, "value", None) for arg in node.args[:1]]
+    return names + [getattr(kw.value, "value", None) for kw in node.kwargs if kw.key == "attribute"]
+
+
 def refuse_private_access(source: str, *, name: str, environment: Any) -> None:
     """Raise if ``source`` names any attribute or item that starts with ``_``.
 
@@ -47,20 +61,12 @@ def refuse_private_access(source: str, *, name: str, environment: Any) -> None:
     """
     tree = environment.parse(source, name=name)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
-        key: object
-        if isinstance(node, nodes.Getattr):
-            key = node.attr
-        elif isinstance(node, nodes.Getitem):
-            key = getattr(node.arg, "value", None)
-        else:  # {{ x | attr("__class__") }}
-            key = (
-                getattr(node.args[0], "value", None) if node.name == "attr" and node.args else None
-            )
-        if isinstance(key, str) and key.startswith("_"):
-            raise TemplateSecurityError(
-                f"line {node.lineno}: access to {key!r} is not allowed in templates",
-                template=name,
-            )
+        for key in _names(node):
+            if isinstance(key, str) and any(part.startswith("_") for part in key.split(".")):
+                raise TemplateSecurityError(
+                    f"line {node.lineno}: access to {key!r} is not allowed in templates",
+                    template=name,
+                )
 
 
 class _CheckingLoader(FileSystemLoader):

@@ -16,6 +16,7 @@ every rendering can record exactly which sources produced it.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +37,8 @@ __all__ = ["RESERVED_NAMES", "TemplateLibrary", "TemplateVariant", "tree_digest"
 
 # libyaml's loader when PyYAML was built with it (it is, in the wheels): ~10x faster.
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_TEMPLATE_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 RESERVED_NAMES = frozenset({"doc", "brand", "issuer", "links", "call", "item", "locale"})
 """Context names ccm provides; a template's data may not use them at the top level."""
@@ -136,7 +139,7 @@ class TemplateLibrary:
         if template_id in self._manifests:
             return self._manifests[template_id]
         path = self.root / template_id / "manifest.yaml"
-        if template_id.startswith("_") or "/" in template_id or not path.exists():
+        if not _TEMPLATE_ID.fullmatch(template_id) or not path.exists():
             known = ", ".join(self.ids())
             raise TemplateNotFound(f"no such template; known: {known}", template=template_id)
         try:

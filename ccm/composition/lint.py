@@ -191,11 +191,11 @@ def _limits(rendering: Rendering, composition: Composition, where: str) -> Itera
 
 def lint_template(composer: Composer, template: str) -> list[Finding]:
     """Every finding for one template, all its locales and samples."""
-    findings = list(_source_findings(composer, template))
     try:
         manifest = composer.library.manifest(template)
     except CCMError as err:
-        return [*findings, Finding(template=template, where="manifest.yaml", message=str(err))]
+        return [Finding(template=template, where="manifest.yaml", message=str(err))]
+    findings = list(_source_findings(composer, template))
     for locale in manifest.locales:
         try:
             variant = composer.library.variant(template, locale)

@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-__all__ = ["PdfRenderer", "RenderedPdf"]
+from ccm.errors import TemplateSecurityError
+
+__all__ = ["ConfinedFetcher", "PdfRenderer", "RenderedPdf"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,10 +41,31 @@ class _AssetCache(dict[str, Any]):
             super().__setitem__(key, value)
 
 
-class PdfRenderer:
-    """Renders HTML documents to PDF/A-3b A4 pages."""
+class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
+    """Fetches ``data:`` URLs and files under the allowed folders, nothing else.
 
-    def __init__(self, *, pdf_variant: str = "pdf/a-3b") -> None:
+    Template sources are data written by content teams: without this, an ``<img>`` or
+    ``<link rel="attachment">`` could put any readable file (the signing key, say) into
+    a PDF, or make the renderer call URLs. Any refusal stops the rendering.
+    """
+
+    def __init__(self, allowed_roots: Sequence[Path]) -> None:
+        super().__init__(fail_on_errors=True, allowed_protocols=("data", "file"))
+        self._roots = tuple(root.resolve() for root in allowed_roots)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if url.startswith("file:"):
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in self._roots):
+                raise ValueError(f"{path} is outside the template library")
+        return super().fetch(url, headers)
+
+
+class PdfRenderer:
+    """Renders HTML documents to PDF/A-3b A4 pages, fetching only allowed resources."""
+
+    def __init__(self, *, allowed_roots: Sequence[Path], pdf_variant: str = "pdf/a-3b") -> None:
+        self._fetcher = ConfinedFetcher(allowed_roots)
         self._fonts = FontConfiguration()
         self._variant = pdf_variant
         self._cache = _AssetCache()
@@ -51,18 +76,26 @@ class PdfRenderer:
         key = f"file:{path}" if path is not None else f"text:{text}"
         if key not in self._sheets:
             if path is not None:
-                sheet = CSS(filename=str(path), font_config=self._fonts)
+                sheet = CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
             else:
-                sheet = CSS(string=text or "", font_config=self._fonts)
+                sheet = CSS(string=text or "", font_config=self._fonts, url_fetcher=self._fetcher)
             self._sheets[key] = sheet
         return self._sheets[key]
 
     def render(self, html: str, *, base_url: str, stylesheets: Sequence[CSS] = ()) -> RenderedPdf:
-        """Lay out ``html`` with ``stylesheets`` (from :meth:`stylesheet`) and write it."""
-        document = HTML(string=html, base_url=base_url).render(
-            stylesheets=list(stylesheets),
-            font_config=self._fonts,
-            cache=self._cache,
-        )
-        pdf = document.write_pdf(pdf_variant=self._variant)
+        """Lay out ``html`` with ``stylesheets`` (from :meth:`stylesheet`) and write it.
+
+        Raises:
+            TemplateSecurityError: the document refers to a resource it may not load.
+        """
+        try:
+            document = HTML(string=html, base_url=base_url, url_fetcher=self._fetcher).render(
+                stylesheets=list(stylesheets),
+                font_config=self._fonts,
+                cache=self._cache,
+            )
+            pdf = document.write_pdf(pdf_variant=self._variant)
+        except FatalURLFetchingError as err:
+            reason = err.__cause__ or err
+            raise TemplateSecurityError(f"refused resource: {reason}") from err
         return RenderedPdf(pdf=pdf, pages=len(document.pages))
