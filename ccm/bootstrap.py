@@ -9,6 +9,7 @@ from datetime import date
 from ccm.composition import BrandBook, Composer, PdfRenderer, TemplateLibrary
 from ccm.config import Settings
 from ccm.documents import MODELS
+from ccm.errors import ConfigurationError
 from ccm.identifiers import ProtocolIssuer
 from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_database
 from signing import (
@@ -16,6 +17,7 @@ from signing import (
     PadesProfile,
     PadesSigner,
     SignaturePolicy,
+    SigningError,
     ensure_development_pki,
     http_timestamper,
     load_pkcs12,
@@ -40,7 +42,10 @@ def build_signer(settings: Settings) -> PadesSigner:
     pki = None
     if settings.signing_pkcs12 is not None and settings.signing_pkcs12_password is not None:
         password = settings.signing_pkcs12_password.get_secret_value().encode()
-        identity = load_pkcs12(settings.signing_pkcs12, password)
+        try:
+            identity = load_pkcs12(settings.signing_pkcs12, password)
+        except SigningError as err:
+            raise ConfigurationError(f"CCM_SIGNING_PKCS12: {err}") from err
     else:
         pki = ensure_development_pki(settings.pki_dir)
         identity = pki.signer()

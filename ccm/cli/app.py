@@ -5,6 +5,7 @@ Exit status: 0 success, 1 a check failed (lint findings) or an operation failed,
 message on stderr, never a traceback.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -21,6 +22,7 @@ from ccm.errors import (
     TemplateNotFound,
     TemplateSecurityError,
 )
+from ccm.identifiers.errors import InvalidIdentifier
 
 __all__ = ["app", "err", "fail", "guarded", "settings"]
 
@@ -32,7 +34,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False)
-BAD_INPUT = (DataValidationError, TemplateNotFound, TemplateSecurityError, ConfigurationError)
+BAD_INPUT = (
+    DataValidationError,
+    TemplateNotFound,
+    TemplateSecurityError,
+    ConfigurationError,
+    InvalidIdentifier,
+)
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
@@ -53,10 +61,20 @@ def settings() -> Settings:
 
 @contextmanager
 def guarded() -> Iterator[None]:
-    """Turn ccm errors into one-line messages and the documented exit codes."""
+    """Turn errors into one-line messages and the documented exit codes.
+
+    Anything unexpected still ends in one line and exit 1; ``CCM_DEBUG=1`` re-raises it
+    with its traceback for whoever is debugging.
+    """
     try:
         yield
+    except typer.Exit:
+        raise
     except BAD_INPUT as error:
         fail(str(error), code=2)
     except CCMError as error:
         fail(str(error), code=1)
+    except Exception as error:
+        if os.environ.get("CCM_DEBUG") == "1":
+            raise
+        fail(f"unexpected {type(error).__name__}: {error} (CCM_DEBUG=1 shows where)", code=1)

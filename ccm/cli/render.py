@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from ccm.cli.app import app, fail, guarded, settings
@@ -19,6 +20,7 @@ from ccm.composition.channels import Channel
 if TYPE_CHECKING:
     from ccm.composition import Composer, Composition
     from ccm.config import Settings
+    from ccm.identifiers import ProtocolIssuer
 
 __all__ = ["EXTENSIONS", "render", "samples", "write_channel"]
 
@@ -35,17 +37,24 @@ out = Console(highlight=False)
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a failure never leaves a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError as error:
+        fail(f"cannot write {path}: {error.strerror or error}")
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def _bytes_of(
-    composer: Composer, composition: Composition, channel: Channel, *, sign: bool
+    composer: Composer,
+    composition: Composition,
+    channel: Channel,
+    *,
+    sign: bool,
+    document_pdf: bytes | None,
 ) -> bytes:
     from ccm.composition.mime import build_email
     from ccm.composition.outputs import (
@@ -62,10 +71,10 @@ def _bytes_of(
     if isinstance(rendering, EmailRendering):
         attachment = None
         if Channel.DOCUMENT in composition.variant.spec.channels:
-            document = composer.render(composition, Channel.DOCUMENT, sign=sign)
-            assert isinstance(document, DocumentRendering)
-            name = f"{composition.variant.manifest.id}-{composition.doc.id}.pdf"
-            attachment = (name, document.pdf)
+            pdf = document_pdf or _bytes_of(
+                composer, composition, Channel.DOCUMENT, sign=sign, document_pdf=None
+            )
+            attachment = (f"{composition.variant.manifest.id}-{composition.doc.id}.pdf", pdf)
         return build_email(composition, rendering, attachment=attachment).as_bytes()
     if isinstance(rendering, TextRendering):
         return (rendering.text + "\n").encode("utf-8")
@@ -86,17 +95,28 @@ def _bytes_of(
             ],
         }
         return (json.dumps(script, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    assert isinstance(rendering, AgentScriptRendering)
-    return rendering.html.encode("utf-8")
+    if isinstance(rendering, AgentScriptRendering):
+        return rendering.html.encode("utf-8")
+    raise TypeError(f"no file form for {type(rendering).__name__}")  # pragma: no cover
 
 
 def write_channel(
-    composer: Composer, composition: Composition, channel: Channel, path: Path, *, sign: bool
-) -> str:
-    """Render ``channel`` into ``path`` atomically; return its SHA-256."""
-    data = _bytes_of(composer, composition, channel, sign=sign)
+    composer: Composer,
+    composition: Composition,
+    channel: Channel,
+    path: Path,
+    *,
+    sign: bool,
+    document_pdf: bytes | None = None,
+) -> bytes:
+    """Render ``channel`` into ``path`` atomically and return the bytes written.
+
+    An e-mail attaches ``document_pdf`` when given, so that the PDF sent is the PDF
+    archived; otherwise it renders the document once for the attachment.
+    """
+    data = _bytes_of(composer, composition, channel, sign=sign, document_pdf=document_pdf)
     _atomic_write(path, data)
-    return hashlib.sha256(data).hexdigest()
+    return data
 
 
 def _read_data(path: Path) -> dict[str, Any]:
@@ -104,23 +124,35 @@ def _read_data(path: Path) -> dict[str, Any]:
         raw = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path}: the data must be UTF-8 encoded JSON")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         fail(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+    except RecursionError:
+        fail(f"{path}: the JSON is nested too deeply")
     if not isinstance(data, dict):
         fail(f"{path}: the data must be a JSON object")
     return data
 
 
-def _protocol(config: Settings, data: dict[str, Any]) -> str | None:
-    """Issue a protocol number for a call script: the first act of the call (RN 623)."""
-    from ccm.bootstrap import build_protocol_issuer, today
+class _Protocols:
+    """Issues call protocol numbers (RN 623: the call's first act); one database per command."""
 
-    ans = (data.get("operator") or {}).get("ans_registration")
-    if not ans:
-        return None
-    return build_protocol_issuer(config).issue(ans_registration=ans, day=today())
+    def __init__(self, config: Settings) -> None:
+        self._config = config
+        self._issuer: ProtocolIssuer | None = None
+
+    def issue(self, data: dict[str, Any]) -> str | None:
+        from ccm.bootstrap import build_protocol_issuer, today
+
+        ans = (data.get("operator") or {}).get("ans_registration")
+        if not ans:
+            return None
+        if self._issuer is None:
+            self._issuer = build_protocol_issuer(self._config)
+        return self._issuer.issue(ans_registration=ans, day=today())
 
 
 @app.command()
@@ -151,18 +183,23 @@ def render(
     payload = _read_data(data)
     config = settings()
     with guarded():
+        if protocol is not None:
+            config.protocol_format.validate(protocol)
         composer = build_composer(
             config, sign=sign and channel in (Channel.DOCUMENT, Channel.EMAIL)
         )
-        if channel is Channel.AGENT_SCRIPT and protocol is None:
-            composer.prepare(template, payload, locale=locale, document_id=document_id)
-            protocol = _protocol(config, payload)
-        composition = composer.prepare(
-            template, payload, locale=locale, document_id=document_id, protocol=protocol
-        )
-        digest = write_channel(composer, composition, channel, out_path, sign=sign)
-    out.print(f"{out_path}  {composition.variant.ref}  {channel}  document {composition.doc.id}")
-    out.print(f"sha256 {digest}")
+        composition = composer.prepare(template, payload, locale=locale, document_id=document_id)
+        if channel is Channel.AGENT_SCRIPT:
+            protocol = protocol or _Protocols(config).issue(payload)
+        if protocol is not None:
+            composition = composition.with_protocol(protocol)
+        written = write_channel(composer, composition, channel, out_path, sign=sign)
+    out.print(
+        f"{out_path}  {composition.variant.ref}  {channel}  document {composition.doc.id}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(f"sha256 {hashlib.sha256(written).hexdigest()}", markup=False)
 
 
 @app.command()
@@ -177,6 +214,7 @@ def samples(
 
     config = settings()
     table = Table("template", "locale", "sample", "channel", Column("file", overflow="fold"))
+    protocols = _Protocols(config)
     with guarded():
         composer = build_composer(config, sign=sign)
         for template_id in composer.library.ids():
@@ -184,17 +222,28 @@ def samples(
             for locale in manifest.locales:
                 variant = composer.library.variant(template_id, locale)
                 for sample_name, payload in variant.samples():
-                    protocol = None
+                    composition = composer.prepare(template_id, payload, locale=locale)
                     if Channel.AGENT_SCRIPT in variant.spec.channels:
-                        protocol = _protocol(config, payload)
-                    composition = composer.prepare(
-                        template_id, payload, locale=locale, protocol=protocol
-                    )
+                        composition = composition.with_protocol(protocols.issue(payload) or "")
                     stem = Path(sample_name).stem
-                    for channel in variant.spec.channels:
+                    document_pdf = None
+                    # The document first: the e-mail attaches the very PDF that was written.
+                    ordered = sorted(variant.spec.channels, key=lambda c: c is not Channel.DOCUMENT)
+                    for channel in ordered:
                         name = f"{stem}.{channel}{EXTENSIONS[channel]}"
                         path = out_dir / template_id / locale / name
-                        write_channel(composer, composition, channel, path, sign=sign)
-                        table.add_row(template_id, locale, stem, channel, str(path))
+                        written = write_channel(
+                            composer,
+                            composition,
+                            channel,
+                            path,
+                            sign=sign,
+                            document_pdf=document_pdf,
+                        )
+                        if channel is Channel.DOCUMENT:
+                            document_pdf = written
+                        table.add_row(template_id, locale, stem, channel, escape(str(path)))
     out.print(table)
-    out.print(f"Rendered {table.row_count} files into {out_dir.resolve()}")
+    out.print(
+        f"Rendered {table.row_count} files into {out_dir.resolve()}", markup=False, soft_wrap=True
+    )

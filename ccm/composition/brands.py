@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccm.composition.digests import tree_digest
 from ccm.errors import ConfigurationError
 
 __all__ = ["Brand", "BrandBook"]
@@ -54,6 +55,8 @@ class Brand:
     logo_url: str | None
     """``file://`` URL of the logo, or ``None`` for a text letterhead."""
     colors: dict[str, str]
+    digest: str
+    """SHA-256 of the brand folder's files: renderings record which branding they used."""
 
     @property
     def css(self) -> str:
@@ -66,6 +69,8 @@ class BrandBook:
     """All brands of a deployment, indexed by issuer tax id."""
 
     def __init__(self, root: Path) -> None:
+        if not root.is_dir():
+            raise ConfigurationError(f"brands folder {root} is not a folder (CCM_BRANDS_DIR)")
         self._brands: dict[str, Brand] = {}
         self._by_issuer: dict[str, str] = {}
         for folder in sorted(p for p in root.iterdir() if (p / "brand.yaml").exists()):
@@ -84,6 +89,7 @@ class BrandBook:
                 tagline=spec.tagline,
                 logo_url=logo.as_uri() if logo else None,
                 colors=spec.colors.model_dump(),
+                digest=tree_digest([p for p in folder.rglob("*") if p.is_file()], base=root),
             )
             self._brands[brand.id] = brand
             for issuer in spec.issuers:

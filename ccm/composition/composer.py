@@ -7,8 +7,10 @@ channel renders PDF/A-3b and, unless told otherwise, signs it (PAdES B-T).
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ from ccm.composition.text import one_line, paragraphs
 from ccm.composition.validation import schema_errors
 from ccm.documents.model import DocumentInfo, DocumentModel, PassThrough
 from ccm.errors import (
+    CCMError,
+    DataError,
     DataValidationError,
     TemplateError,
     TemplateNotFound,
@@ -64,6 +68,16 @@ class Composition:
     doc: DocumentInfo
     brand: Brand
     context: Mapping[str, Any]
+
+    def with_protocol(self, protocol: str) -> "Composition":
+        """The same composition for a call whose protocol number is now known."""
+        return replace(self, context={**self.context, "call": {"protocol": protocol}})
+
+
+_DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+_DOCUMENT_ID_RULE = (
+    "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
 
 
 def _issuer_tax_id(data: Mapping[str, Any]) -> str | None:
@@ -116,6 +130,10 @@ class Composer:
             DataValidationError: the data breaks the schema or a domain rule.
         """
         variant = self.library.variant(template, locale)
+        if document_id is not None and not _DOCUMENT_ID.fullmatch(document_id):
+            raise DataValidationError(
+                [DataError(path="document_id", message=_DOCUMENT_ID_RULE)], template=variant.ref
+            )
         errors = schema_errors(variant.validator, data)
         model = self._model(variant)
         if not errors:
@@ -150,25 +168,32 @@ class Composer:
             raise TemplateError(f"unknown document model {name!r}", template=variant.ref)
         return self._models[name]
 
+    @staticmethod
+    @contextmanager
+    def _source_errors(source: str, ref: str) -> Iterator[None]:
+        """Report any failure of a template source as a TemplateError naming it."""
+        try:
+            yield
+        except CCMError:
+            raise
+        except SecurityError as err:
+            raise TemplateSecurityError(f"{source}: {err}", template=ref) from err
+        except (JinjaError, ArithmeticError, LookupError, TypeError, ValueError) as err:
+            raise TemplateSourceError(
+                f"{source}: {type(err).__name__}: {err}", template=ref
+            ) from err
+
     def _template(self, composition: Composition, name: str) -> Template:
         """A source of the variant, or a shared one when ``name`` starts with ``_shared/``."""
         variant = composition.variant
         path = name if name.startswith("_shared/") else variant.source(name)
-        try:
+        with self._source_errors(name, variant.ref):
             return self.library.environment(variant.locale).get_template(path)
-        except TemplateSecurityError:
-            raise
-        except JinjaError as err:
-            raise TemplateSourceError(f"{name}: {err}", template=variant.ref) from err
 
     def _render(self, composition: Composition, name: str, **extra: Any) -> str:
         template = self._template(composition, name)
-        try:
+        with self._source_errors(name, composition.variant.ref):
             return template.render({**composition.context, **extra})
-        except SecurityError as err:
-            raise TemplateSecurityError(f"{name}: {err}", template=composition.variant.ref) from err
-        except (JinjaError, ArithmeticError, TypeError, ValueError) as err:
-            raise TemplateSourceError(f"{name}: {err}", template=composition.variant.ref) from err
 
     def _header(self, composition: Composition, channel: Channel) -> dict[str, Any]:
         variant = composition.variant
@@ -182,6 +207,8 @@ class Composer:
             "template": variant.ref,
             "template_digest": variant.digest,
             "shared_digest": self.library.shared_digest,
+            "brand": composition.brand.id,
+            "brand_digest": composition.brand.digest,
             "document_id": composition.doc.id,
         }
 
@@ -236,14 +263,14 @@ class Composer:
 
     def document_stylesheets(self, composition: Composition) -> list[Path]:
         """Stylesheet files of the document channel, base first (the brand's is inline)."""
-        local = composition.variant.folder / "document.css"
         base = self.library.root / "_shared" / "css" / "document.css"
-        return [base, local] if local.exists() else [base]
+        local = composition.variant.stylesheet
+        return [base] if local is None else [base, local]
 
     def _document(
         self, composition: Composition, header: dict[str, Any], *, sign: bool
     ) -> DocumentRendering:
-        html = self.document_html(composition)
+        html = self._render(composition, SOURCES[Channel.DOCUMENT][0])
         base, *local = self.document_stylesheets(composition)
         # Cascade order: shared rules, the brand's custom properties, the template's own.
         sheets = [
@@ -254,22 +281,20 @@ class Composer:
         rendered = self._pdf.render(
             html, base_url=self.library.root.as_uri() + "/", stylesheets=sheets
         )
-        pdf = rendered.pdf
-        signed = sign and self._signer is not None
-        if signed and self._signer is not None:
-            pdf = self._signer.sign(pdf)
+        pdf, signed = rendered.pdf, False
+        if sign and self._signer is not None:
+            pdf, signed = self._signer.sign(pdf), True
         return DocumentRendering(**header, html=html, pdf=pdf, pages=rendered.pages, signed=signed)
 
     def _voice(self, composition: Composition, header: dict[str, Any]) -> VoiceRendering:
         spec = composition.variant.spec.voice
         items = tuple(spec.identity_items)
-        names = VOICE_STEPS[:3] + tuple(f"identity_{i}" for i in items) + VOICE_STEPS[3:]
+        prompts = {f"identity_{item}": IDENTITY_ITEMS[item] for item in items}
+        names = VOICE_STEPS[:3] + tuple(prompts) + VOICE_STEPS[3:]
         steps = self._steps(composition, "voice", names, disclosing=VOICE_DISCLOSING, plain=True)
         ordered = [
-            ScriptStep(id=s.id, text=s.text, gather_digits=IDENTITY_ITEMS[s.id[9:]])
-            if s.id.removeprefix("identity_") in IDENTITY_ITEMS
-            else s
-            for s in (steps[n] for n in names)
+            replace(steps[name], gather_digits=prompts[name]) if name in prompts else steps[name]
+            for name in names
         ]
         return VoiceRendering(
             **header, steps=tuple(ordered), identity_items=items, max_attempts=spec.max_attempts
@@ -301,7 +326,7 @@ class Composer:
     ) -> dict[str, ScriptStep]:
         source = SOURCES[Channel(channel)][0]
         template = self._template(composition, source)
-        try:
+        with self._source_errors(source, composition.variant.ref):
             return render_steps(
                 template,
                 composition.context,
@@ -311,9 +336,3 @@ class Composer:
                 channel=channel,
                 plain=plain,
             )
-        except SecurityError as err:
-            raise TemplateSecurityError(
-                f"{source}: {err}", template=composition.variant.ref
-            ) from err
-        except JinjaError as err:
-            raise TemplateSourceError(f"{source}: {err}", template=composition.variant.ref) from err

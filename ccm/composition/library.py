@@ -14,7 +14,6 @@ is identified by ``id@version/locale`` and fingerprinted by the SHA-256 of its f
 every rendering can record exactly which sources produced it.
 """
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,12 +27,13 @@ from jsonschema import Draft202012Validator, SchemaError
 from pydantic import ValidationError
 
 from ccm.composition.channels import SOURCES
+from ccm.composition.digests import tree_digest
 from ccm.composition.environment import build_environment
 from ccm.composition.manifest import LocaleSpec, Manifest
 from ccm.composition.validation import validator_for
-from ccm.errors import TemplateError, TemplateNotFound
+from ccm.errors import ConfigurationError, TemplateError, TemplateNotFound
 
-__all__ = ["RESERVED_NAMES", "TemplateLibrary", "TemplateVariant", "tree_digest"]
+__all__ = ["RESERVED_NAMES", "TemplateLibrary", "TemplateVariant"]
 
 # libyaml's loader when PyYAML was built with it (it is, in the wheels): ~10x faster.
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,15 +42,6 @@ _TEMPLATE_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 RESERVED_NAMES = frozenset({"doc", "brand", "issuer", "links", "call", "item", "locale"})
 """Context names ccm provides; a template's data may not use them at the top level."""
-
-
-def tree_digest(paths: list[Path], *, base: Path) -> str:
-    """SHA-256 over the relative names and bytes of ``paths``, in sorted order."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(str(path.relative_to(base)).encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +55,8 @@ class TemplateVariant:
     validator: Draft202012Validator = field(repr=False)
     digest: str
     """SHA-256 of the manifest and every file of this locale folder."""
+    stylesheet: Path | None
+    """The locale folder's ``document.css``, when it has one."""
 
     @property
     def spec(self) -> LocaleSpec:
@@ -110,6 +103,8 @@ class TemplateLibrary:
     """
 
     def __init__(self, root: Path) -> None:
+        if not root.is_dir():
+            raise ConfigurationError(f"template library {root} is not a folder (CCM_TEMPLATES_DIR)")
         self.root = root.resolve()
         self._manifests: dict[str, Manifest] = {}
         self._variants: dict[tuple[str, str], TemplateVariant] = {}
@@ -185,6 +180,11 @@ class TemplateLibrary:
             validator = validator_for(schema)
         except (OSError, json.JSONDecodeError, SchemaError) as err:
             raise TemplateError(f"invalid schema.json: {err}", template=ref) from err
+        if "issue_date" not in schema.get("required", []):
+            raise TemplateError(
+                "schema.json must require issue_date: documents take their date from the request",
+                template=ref,
+            )
         clash = RESERVED_NAMES & set(schema.get("properties", {}))
         if clash:
             raise TemplateError(
@@ -199,6 +199,7 @@ class TemplateLibrary:
             schema=schema,
             validator=validator,
             digest=tree_digest(files, base=self.root),
+            stylesheet=folder / "document.css" if (folder / "document.css").exists() else None,
         )
         self._variants[key] = variant
         return variant

@@ -142,7 +142,16 @@ def _element_findings(
     for element in spec.mandatory_elements:
         if channel not in spec.channels_of(element):
             continue
-        for value in expected_values(composer, composition, element):
+        try:
+            values = expected_values(composer, composition, element)
+        except (JinjaError, ArithmeticError, LookupError, TypeError, ValueError) as err:
+            yield Finding(
+                template=composition.variant.ref,
+                where=f"manifest.yaml element {element.id!r}",
+                message=f"its expect expression fails: {type(err).__name__}: {err}",
+            )
+            continue
+        for value in values:
             if element.kind is ElementKind.IMAGE:
                 html = rendering.html if isinstance(rendering, DocumentRendering) else ""
                 if value not in html:

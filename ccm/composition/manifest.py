@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ccm.composition.channels import Channel
+from ccm.composition.filters import LOCALES
 
 __all__ = [
     "ElementKind",
@@ -129,6 +130,15 @@ class Manifest(BaseModel):
     kind: TemplateKind
     model: Identifier | None = None
     locales: dict[str, LocaleSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _locales_are_supported(self) -> "Manifest":
+        unknown = set(self.locales) - set(LOCALES)
+        if unknown:
+            raise ValueError(
+                f"unsupported locales {', '.join(sorted(unknown))}; supported: {', '.join(LOCALES)}"
+            )
+        return self
 
     @property
     def default_locale(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ccm.composition.composer import Composition
 from ccm.composition.outputs import EmailRendering
+from ccm.composition.text import one_line
 
 __all__ = ["RECIPIENT_KEYS", "build_email", "recipient_of"]
 
@@ -40,11 +41,11 @@ def build_email(
     issuer = composition.context["issuer"] or {}
     recipient = recipient_of(composition.data)
     message = EmailMessage(policy=SMTP)
-    message["From"] = Address(
-        issuer.get("name", ""), addr_spec=issuer.get("email") or "noreply@localhost"
-    )
+    sender = one_line(str(issuer.get("name", "")))  # a header cannot hold a line break
+    message["From"] = Address(sender, addr_spec=issuer.get("email") or "noreply@localhost")
     if recipient.get("email"):
-        message["To"] = Address(recipient.get("name", ""), addr_spec=recipient["email"])
+        name = one_line(str(recipient.get("name", "")))
+        message["To"] = Address(name, addr_spec=recipient["email"])
     message["Subject"] = rendering.subject
     issued = datetime.combine(composition.doc.issue_date, time(12, 0), tzinfo=UTC)
     message["Date"] = format_datetime(issued)
@@ -57,4 +58,9 @@ def build_email(
         filename, pdf = attachment
         message.make_mixed()
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    # Boundaries from the document id instead of random ones: same request, same bytes.
+    # "=_" never occurs in quoted-printable or base64 bodies.
+    for index, part in enumerate(message.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_ccm_{composition.doc.id}_{index}")
     return message

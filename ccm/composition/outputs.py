@@ -27,6 +27,9 @@ class Rendering:
     """SHA-256 of the template variant's files."""
     shared_digest: str
     """SHA-256 of the shared layouts, stylesheets and fonts."""
+    brand: str
+    """Id of the brand (logo, colours) the rendering used."""
+    brand_digest: str
     document_id: str
 
 

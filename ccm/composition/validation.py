@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from email.headerregistry import Address
 from typing import Any
 
 import phonenumbers
@@ -72,9 +73,22 @@ def _ans_registration(value: str) -> None:
         raise ValueError("ANS registration must have 6 digits")
 
 
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}",
+    re.ASCII,
+)
+
+
 def _email(value: str) -> None:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
-        raise ValueError("must be an e-mail address")
+    # ASCII addresses only: messages go out without SMTPUTF8, and every address
+    # accepted here must also be one the e-mail headers can carry.
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("must be an e-mail address (ASCII, as name@example.com)")
+    try:
+        Address(addr_spec=value)
+    except (ValueError, IndexError) as err:
+        raise ValueError("must be an e-mail address (ASCII, as name@example.com)") from err
 
 
 def _phone(value: str) -> None:

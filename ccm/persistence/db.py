@@ -11,6 +11,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from ccm.errors import ConfigurationError
 
 __all__ = ["create_database_engine", "upgrade_database"]
 
@@ -26,10 +29,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``; creates the folder of a SQLite file if needed."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    """An engine for ``url``; creates the folder of a SQLite file if needed.
+
+    Raises:
+        ConfigurationError: the URL is malformed, its driver is missing, or the SQLite
+            folder cannot be created.
+    """
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True)
+    except (ArgumentError, NoSuchModuleError, OSError) as err:
+        raise ConfigurationError(f"cannot use database {url!r}: {err}") from err
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
