@@ -145,6 +145,7 @@ class PadesSigner:
         Raises:
             SigningError: pyHanko or the timestamp authority failed.
         """
+        self.identity.check_validity()  # a long-lived worker can outlive its certificate
         reserved: int | None = self._profile.bytes_reserved
         for _ in range(2):
             try:

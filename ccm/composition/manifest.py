@@ -82,9 +82,18 @@ class VoiceSpec(BaseModel):
 
     identity_items: tuple[Literal["cpf_prefix", "cpf_suffix", "birth_year", "birth_date"], ...] = (
         "cpf_prefix",
+        "cpf_suffix",
         "birth_year",
     )
     max_attempts: int = Field(default=3, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _three_items_with_cpf(self) -> "VoiceSpec":
+        # Any 3 of the 4 items include a CPF one, so "CPF mandatory" follows from this.
+        items = self.identity_items
+        if len(set(items)) != len(items) or len(items) < 3:
+            raise ValueError("the IVR confirms at least 3 distinct identity items (rule R16)")
+        return self
 
 
 class LocaleSpec(BaseModel):

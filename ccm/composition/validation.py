@@ -26,11 +26,11 @@ __all__ = ["FORMATS", "format_path", "schema_errors", "validator_for"]
 _UF = set(
     "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
 )
-_MONEY = re.compile(r"^\d{1,12}\.\d{2}$")
+_MONEY = re.compile(r"[0-9]{1,12}\.[0-9]{2}")
 
 
 def _date(value: str) -> None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise ValueError("must be a date as YYYY-MM-DD")
     try:
         date.fromisoformat(value)
@@ -39,13 +39,13 @@ def _date(value: str) -> None:
 
 
 def _competence(value: str) -> None:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError("must be a month as YYYY-MM")
 
 
 def _money(value: str) -> None:
-    if not _MONEY.match(value):
+    if not _MONEY.fullmatch(value):
         raise ValueError('must be money as a decimal string with 2 places, e.g. "1234.50"')
     try:
         Decimal(value)
@@ -54,7 +54,7 @@ def _money(value: str) -> None:
 
 
 def _cep(value: str) -> None:
-    if not re.fullmatch(r"\d{5}-?\d{3}", value):
+    if not re.fullmatch(r"[0-9]{5}-?[0-9]{3}", value):
         raise ValueError("CEP must have 8 digits, as 01310-100")
 
 
@@ -64,12 +64,12 @@ def _uf(value: str) -> None:
 
 
 def _postal_code_pt(value: str) -> None:
-    if not re.fullmatch(r"\d{4}-\d{3}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{3}", value):
         raise ValueError("código postal must be NNNN-NNN")
 
 
 def _ans_registration(value: str) -> None:
-    if not re.fullmatch(r"\d{6}", value):
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise ValueError("ANS registration must have 6 digits")
 
 

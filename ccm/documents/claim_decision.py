@@ -2,12 +2,13 @@
 
 Templates print the amounts they are given; this model refuses data whose arithmetic
 is wrong, so no letter can promise a total that its own lines contradict: each line
-with a quantity equals quantity × unit amount, and the total equals the lines minus
-the deductions. Declined decisions carry no indemnity (the schema says so).
+with a quantity equals quantity × unit amount (rounded half up to the cent, as
+commercial amounts are), and the total equals the lines minus the deductions.
+Declined decisions carry no indemnity (the schema says so).
 """
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ccm.composition.filters import as_decimal
@@ -29,9 +30,8 @@ class ClaimDecision:
         errors = []
         for i, line in enumerate(indemnity["lines"]):
             if "quantity" in line:
-                expected = (
-                    as_decimal(line["quantity"]) * as_decimal(line["unit_amount"])
-                ).quantize(_CENT)
+                product = as_decimal(line["quantity"]) * as_decimal(line["unit_amount"])
+                expected = product.quantize(_CENT, rounding=ROUND_HALF_UP)
                 if as_decimal(line["amount"]) != expected:
                     errors.append(
                         DataError(

@@ -3,7 +3,8 @@
 pt-BR (health plans; the data has an ``operator``): the termination rests on a proven
 notice (R24) that gave at least 10 days to pay (R4), may only start after that deadline,
 and never while the titular is hospitalised (Lei 9.656/1998 art. 13, III; R11). The
-request must state the hospitalisation status explicitly; the letter repeats it.
+request must state the hospitalisation status explicitly; it is a blocking flag only and
+the letter never prints it (R45: no health information in collection communications).
 
 pt-PT (insurers; the data has an ``insurer``): a resolution for non-payment needs the
 premium notice sent at least 30 days before the due date (RJCS art. 60; R50), and takes

@@ -36,7 +36,15 @@ class DebtDischargeDeclaration:
                         message=f"must fall in {year}, the year declared",
                     )
                 )
-            if inst.get("paid_on") is None and not inst.get("contested_in_court", False):
+            paid_on = inst.get("paid_on")
+            if paid_on is not None and as_date(paid_on) > as_date(data["issue_date"]):
+                errors.append(
+                    DataError(
+                        path=f"installments[{i}].paid_on",
+                        message="must not be after issue_date: only payments made can be declared",
+                    )
+                )
+            if paid_on is None and not inst.get("contested_in_court", False):
                 errors.append(
                     DataError(
                         path=f"installments[{i}].paid_on",

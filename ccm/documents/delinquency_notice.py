@@ -5,11 +5,17 @@ Interpretations (domain.md section 1.4; confirm with legal):
   issue date are ``issue_date - oldest due date``;
 - the notice must give at least 10 calendar days to pay (R3, R4), so the payment
   deadline may not be earlier than ``issue_date + 10``;
-- the consequence (termination, suspension or exclusion) may happen from the day after
-  the payment deadline, unless the request states a later date.
+- a consequence may only be announced when at least two installments are unpaid in
+  the 12 months ending at the latest one (RN 593 art. 4 §3, R5);
+- for individual and family plans (and when the plan type is not given) the statute
+  requires more than 60 days of non-payment (Lei 9.656 art. 13 II, R6): the
+  consequence may not start before the oldest due date + 61 days;
+- the consequence starts the day after the payment deadline, or on day 61 when that
+  is later, unless the request states a later date;
+- a boleto printed on the notice falls due on the payment deadline, for the total.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,9 +26,34 @@ from ccm.documents.model import DocumentInfo, repeated_competences
 from ccm.errors import DataError
 from ccm.payments import Boleto, PixCharge, build_brcode
 
-__all__ = ["MINIMUM_DAYS_TO_PAY", "DelinquencyNotice", "pix_for"]
+__all__ = [
+    "MINIMUM_DAYS_TO_PAY",
+    "MINIMUM_UNPAID_INSTALLMENTS",
+    "STATUTORY_DAYS",
+    "DelinquencyNotice",
+    "earliest_consequence",
+    "pix_for",
+]
 
 MINIMUM_DAYS_TO_PAY = 10
+MINIMUM_UNPAID_INSTALLMENTS = 2
+STATUTORY_DAYS = 60
+"""Lei 9.656 art. 13 II: more than 60 days of non-payment (individual and family plans)."""
+_STATUTE_APPLIES = (None, "individual", "familiar")
+
+
+def earliest_consequence(data: Mapping[str, Any]) -> date:
+    """The first day a consequence may start (rules R4 and R6)."""
+    after_deadline = as_date(data["payment"]["deadline"]) + timedelta(days=1)
+    if data["plan"].get("type") not in _STATUTE_APPLIES:
+        return after_deadline
+    oldest = min(as_date(i["due_date"]) for i in data["installments"])
+    return max(after_deadline, oldest + timedelta(days=STATUTORY_DAYS + 1))
+
+
+def _unpaid_in_twelve_months(installments: Sequence[Mapping[str, Any]]) -> int:
+    latest = max(as_date(i["due_date"]) for i in installments)
+    return sum(1 for i in installments if (latest - as_date(i["due_date"])).days < 365)
 
 
 def pix_for(
@@ -71,20 +102,41 @@ class DelinquencyNotice:
                     "(RN 593: 10 days to pay from the notice, rules R3/R4)",
                 )
             )
-        consequence_on = data.get("consequence", {}).get("date")
-        if consequence_on and as_date(consequence_on) <= deadline:
+        if _unpaid_in_twelve_months(data["installments"]) < MINIMUM_UNPAID_INSTALLMENTS:
             errors.append(
-                DataError(path="consequence.date", message="must be after payment.deadline")
+                DataError(
+                    path="installments",
+                    message=f"a suspension or termination needs at least "
+                    f"{MINIMUM_UNPAID_INSTALLMENTS} unpaid installments in 12 months "
+                    "(RN 593 art. 4 §3, rule R5)",
+                )
+            )
+        consequence_on = data.get("consequence", {}).get("date")
+        if consequence_on and not errors and as_date(consequence_on) < earliest_consequence(data):
+            errors.append(
+                DataError(
+                    path="consequence.date",
+                    message=f"must not be before {earliest_consequence(data).isoformat()}: the day "
+                    f"after payment.deadline and, for individual and family plans, after more "
+                    f"than {STATUTORY_DAYS} days of non-payment (rules R4, R6)",
+                )
             )
         line = data["payment"].get("boleto_line")
         if line and not errors:
-            amount = Boleto.from_line(line).amount
+            boleto = Boleto.from_line(line)
             total = sum((as_decimal(i["updated_amount"]) for i in data["installments"]), Decimal(0))
-            if amount and amount != total:
+            if boleto.amount and boleto.amount != total:
                 errors.append(
                     DataError(
                         path="payment.boleto_line",
-                        message=f"boleto amount {amount} differs from the updated total {total}",
+                        message=f"boleto amount {boleto.amount} differs from the total {total}",
+                    )
+                )
+            if boleto.due_date(near=deadline) != deadline:
+                errors.append(
+                    DataError(
+                        path="payment.boleto_line",
+                        message="the boleto must fall due on payment.deadline",
                     )
                 )
         return errors
@@ -95,7 +147,6 @@ class DelinquencyNotice:
         total = sum((as_decimal(i["updated_amount"]) for i in installments), Decimal(0))
         original = sum((as_decimal(i["amount"]) for i in installments), Decimal(0))
         oldest: date = as_date(installments[0]["due_date"])
-        deadline = as_date(data["payment"]["deadline"])
         consequence = data.get("consequence", {})
         line = data["payment"].get("boleto_line")
         return {
@@ -117,7 +168,7 @@ class DelinquencyNotice:
                 "action": consequence.get("action", "termination"),
                 "date": as_date(consequence["date"])
                 if consequence.get("date")
-                else deadline + timedelta(days=1),
+                else earliest_consequence(data),
             },
             "pix": pix_for(
                 key=data["payment"]["pix_key"],

@@ -10,10 +10,13 @@ from ccm.identifiers.errors import InvalidIdentifier, stdnum_check
 
 __all__ = ["format_cpf", "mask_cpf", "normalize_cpf", "validate_cpf"]
 
+_DIGITS = "0123456789"
+"""ASCII digits only: str.isdigit() also accepts full-width and other Unicode digits."""
+
 
 def normalize_cpf(value: str) -> str:
     """Return the 11 digits of ``value`` without punctuation (no validation)."""
-    return "".join(ch for ch in value if ch.isdigit())
+    return "".join(ch for ch in value if ch in _DIGITS)
 
 
 def validate_cpf(value: str) -> str:
@@ -23,7 +26,7 @@ def validate_cpf(value: str) -> str:
         InvalidIdentifier: wrong length, non-digits, all digits equal, or wrong check digits.
     """
     digits = normalize_cpf(value)
-    if any(not (ch.isdigit() or ch in ".- ") for ch in value):
+    if any(ch not in _DIGITS and ch not in ".- " for ch in value):
         raise InvalidIdentifier("CPF must contain only digits, '.', '-'")
     if len(digits) != 11:
         raise InvalidIdentifier("CPF must have 11 digits")

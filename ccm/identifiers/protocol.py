@@ -64,7 +64,7 @@ class ProtocolFormat:
         """
         if self.pattern is None:
             return value
-        match = re.match(self.pattern, value)
+        match = re.fullmatch(self.pattern, value, re.ASCII)
         if match is None:
             raise InvalidIdentifier(f"protocol number does not match {self.pattern}")
         if match.groups():

@@ -9,7 +9,7 @@ from ccm.identifiers.errors import InvalidIdentifier
 
 __all__ = ["make_tracking_code", "s10_check_digit", "validate_tracking_code"]
 
-_SHAPE = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
+_SHAPE = re.compile(r"([A-Z]{2})([0-9]{8})([0-9])([A-Z]{2})")
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 
@@ -19,7 +19,7 @@ def s10_check_digit(serial: str) -> int:
     Raises:
         InvalidIdentifier: the serial is not 8 digits.
     """
-    if len(serial) != 8 or not serial.isdigit():
+    if not re.fullmatch(r"[0-9]{8}", serial):
         raise InvalidIdentifier("S10 serial must have 8 digits")
     remainder = sum(int(d) * w for d, w in zip(serial, _WEIGHTS, strict=True)) % 11
     if remainder == 0:
@@ -41,7 +41,7 @@ def validate_tracking_code(code: str, *, domestic_country: str | None = "BR") ->
     Raises:
         InvalidIdentifier: wrong shape, wrong country suffix or wrong check digit.
     """
-    match = _SHAPE.match(code.strip().upper())
+    match = _SHAPE.fullmatch(code.strip().upper())
     if match is None:
         raise InvalidIdentifier("tracking code must be 2 letters, 9 digits and 2 letters")
     _, serial, check, country = match.groups()

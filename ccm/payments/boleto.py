@@ -7,6 +7,7 @@ digits, the general DV, and factor+amount. The due-date factor reached 9999 on
 reference date, as banks do.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -64,7 +65,7 @@ def _mod11(digits: str) -> int:
 
 def _only_digits(value: str, length: int, what: str) -> str:
     digits = "".join(ch for ch in value if not ch.isspace() and ch != ".")
-    if not digits.isdigit() or len(digits) != length:
+    if len(digits) != length or any(ch not in "0123456789" for ch in digits):
         raise InvalidBoleto(f"{what} must have {length} digits")
     return digits
 
@@ -89,9 +90,9 @@ class Boleto:
         Raises:
             InvalidBoleto: a part of the wrong size or a negative amount.
         """
-        if len(bank) != 3 or not bank.isdigit():
+        if not re.fullmatch(r"[0-9]{3}", bank):
             raise InvalidBoleto("bank code must have 3 digits")
-        if len(free_field) != 25 or not free_field.isdigit():
+        if not re.fullmatch(r"[0-9]{25}", free_field):
             raise InvalidBoleto("free field must have 25 digits")
         if amount < 0 or amount >= Decimal("100000000"):
             raise InvalidBoleto("amount must be between 0 and 99,999,999.99")

@@ -9,7 +9,7 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from ccm.identifiers.cnpj import validate_cnpj
 from ccm.identifiers.cpf import validate_cpf
@@ -27,7 +27,7 @@ __all__ = [
 
 PIX_GUI = "br.gov.bcb.pix"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+55\d{10,11}$")
+_PHONE = re.compile(r"\+55[0-9]{10,11}")
 _EVP = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -82,11 +82,11 @@ def normalize_pix_key(key: str) -> str:
         if len(key) > 77:
             raise InvalidBrCode("PIX e-mail key is longer than 77 characters")
         return key.lower()
-    if _PHONE.match(key):
+    if _PHONE.fullmatch(key):
         return key
     digits = "".join(ch for ch in key if ch.isalnum())
     try:
-        if len(digits) == 11 and digits.isdigit():
+        if re.fullmatch(r"[0-9]{11}", digits):
             return validate_cpf(digits)
         if len(digits) == 14:
             return validate_cnpj(digits)
@@ -116,8 +116,8 @@ def build_brcode(charge: PixCharge) -> str:
     """
     key = normalize_pix_key(charge.key)
     account = _field("00", PIX_GUI) + _field("01", key)
-    if charge.description:
-        room = 99 - len(account) - 4
+    room = 99 - len(account) - 4
+    if charge.description and room > 0:  # a long key leaves no room: the text is optional
         account += _field("02", _ascii_text(charge.description, room))
     txid = charge.txid if charge.txid == "***" else re.sub(r"[^A-Za-z0-9]", "", charge.txid)[:25]
     if not txid:
@@ -127,10 +127,14 @@ def build_brcode(charge: PixCharge) -> str:
         if charge.amount <= 0:
             raise InvalidBrCode("PIX amount must be positive")
         parts.append(_field("54", f"{charge.amount:.2f}"))
+    name = _ascii_text(charge.merchant_name, 25)
+    city = _ascii_text(charge.merchant_city, 15)
+    if not name or not city:
+        raise InvalidBrCode("PIX receiver name and city need Latin letters or digits")
     parts += [
         _field("58", "BR"),
-        _field("59", _ascii_text(charge.merchant_name, 25)),
-        _field("60", _ascii_text(charge.merchant_city, 15)),
+        _field("59", name),
+        _field("60", city),
         _field("62", _field("05", txid)),
     ]
     body = "".join(parts) + "6304"
@@ -177,7 +181,10 @@ def parse_brcode(payload: str) -> BrCode:
     key = account.get("01") or account.get("25")
     if not key:
         raise InvalidBrCode("BR Code field 26 must carry a key (01) or a location (25)")
-    amount = Decimal(fields["54"]) if "54" in fields else None
+    try:
+        amount = Decimal(fields["54"]) if "54" in fields else None
+    except InvalidOperation as err:
+        raise InvalidBrCode("BR Code field 54 is not an amount") from err
     txid = _tlv(fields["62"]).get("05") if "62" in fields else None
     return BrCode(
         key=key,

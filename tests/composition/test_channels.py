@@ -47,7 +47,8 @@ def test_email_is_a_complete_mime_message(unsigned_composer: Composer, compositi
     ]
     # Both alternatives carry the facts: a reader sees only one of them.
     for body in (searchable(rendering.text), searchable(html_to_text(rendering.html))):
-        assert "R$ 2.653,34" in body and "01/12/2026" in body and "02/12/2026" in body
+        # Consequence on day 61 of the oldest debt (R6), after the 01/12 deadline.
+        assert "R$ 2.653,34" in body and "01/12/2026" in body and "05/12/2026" in body
 
 
 def test_sms_is_gsm7_in_two_segments_without_a_cpf(
@@ -79,6 +80,7 @@ def test_ivr_confirms_identity_before_the_notice(
         "recording_notice",
         "identity_intro",
         "identity_cpf_prefix",
+        "identity_cpf_suffix",
         "identity_birth_year",
         "identity_failed",
         "notice",
@@ -86,7 +88,7 @@ def test_ivr_confirms_identity_before_the_notice(
         "goodbye",
     ]
     gathers = {s.id: s.gather_digits for s in rendering.steps if s.gather_digits}
-    assert gathers == {"identity_cpf_prefix": 3, "identity_birth_year": 4}
+    assert gathers == {"identity_cpf_prefix": 3, "identity_cpf_suffix": 2, "identity_birth_year": 4}
     before = " ".join(s.text for s in rendering.steps[: ids.index("notice")])
     assert "R$" not in before and "débito" not in before and "gravada" in before
     notice = rendering.steps[ids.index("notice")]

@@ -175,3 +175,30 @@ def test_claim_indemnity_must_add_up(
     unsigned_composer.prepare("claim_decision", copy.deepcopy(data), locale="pt-PT")
     mutate(data)
     assert any(expected in e for e in refused(unsigned_composer, "claim_decision", data, "pt-PT"))
+
+
+def test_a_declaration_declares_only_payments_made(unsigned_composer: Composer) -> None:
+    data = sample("debt_discharge_declaration")
+    data["installments"][0]["paid_on"] = "2031-01-01"
+    errors = refused(unsigned_composer, "debt_discharge_declaration", data, "pt-BR")
+    assert any("installments[0].paid_on: must not be after issue_date" in e for e in errors)
+
+
+def test_claim_lines_round_half_up(unsigned_composer: Composer) -> None:
+    data = sample("claim_decision", "pt-PT")
+    line = data["indemnity"]["lines"][0]
+    line.update(quantity=2.5, unit_amount="0.05", amount="0.13")  # 0.125 -> 0.13
+    data["indemnity"]["total"] = "0.13"
+    del data["indemnity"]["lines"][1:]
+    data["indemnity"].pop("deductions", None)
+    unsigned_composer.prepare("claim_decision", data, locale="pt-PT")
+
+
+def test_termination_letters_do_not_state_health_data(unsigned_composer: Composer) -> None:
+    data = sample("contract_termination_letter")
+    composition = unsigned_composer.prepare("contract_termination_letter", data)
+    for channel in (Channel.DOCUMENT, Channel.EMAIL):
+        rendering = unsigned_composer.render(composition, channel)
+        text = rendering.html if hasattr(rendering, "html") else ""
+        assert "não estava internad" not in text
+        assert "não permite a rescisão durante a internação do titular" in text

@@ -128,3 +128,72 @@ def test_a_valid_sample_passes(unsigned_composer: Composer, notice_data: dict[st
     assert str(composition.context["debt"]["total"]) == "2653.34"
     assert composition.context["debt"]["days_overdue"] == 47
     assert composition.doc.issue_date.isoformat() == "2026-11-21"
+
+
+def test_one_unpaid_installment_cannot_announce_a_consequence(
+    unsigned_composer: Composer, notice_data: dict[str, Any]
+) -> None:
+    notice_data["installments"] = notice_data["installments"][:1]
+    del notice_data["payment"]["boleto_line"]
+    errors = errors_for(unsigned_composer, notice_data)
+    assert [str(e) for e in errors] == [
+        "installments: a suspension or termination needs at least 2 unpaid installments "
+        "in 12 months (RN 593 art. 4 §3, rule R5)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("plan_type", "earliest"),
+    [("familiar", "2026-12-05"), (None, "2026-12-05"), ("coletivo_por_adesao", "2026-12-02")],
+)
+def test_the_consequence_waits_for_day_61_on_individual_and_family_plans(
+    unsigned_composer: Composer, notice_data: dict[str, Any], plan_type: str | None, earliest: str
+) -> None:
+    # Oldest due date 2026-10-05: day 61 is 2026-12-05; the payment deadline is 2026-12-01.
+    if plan_type is None:
+        del notice_data["plan"]["type"]
+    else:
+        notice_data["plan"]["type"] = plan_type
+    composition = unsigned_composer.prepare("delinquency_notice", notice_data)
+    assert composition.context["consequence"]["date"].isoformat() == earliest
+    notice_data["consequence"] = {"date": "2026-12-02"}
+    if earliest == "2026-12-02":
+        unsigned_composer.prepare("delinquency_notice", notice_data)
+    else:
+        (error,) = errors_for(unsigned_composer, notice_data)
+        assert error.path == "consequence.date" and "more than 60 days" in error.message
+
+
+def test_the_boleto_falls_due_on_the_payment_deadline(
+    unsigned_composer: Composer, notice_data: dict[str, Any]
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from ccm.payments import Boleto
+
+    early = Boleto.build(
+        bank="341",
+        due=date(2026, 11, 25),
+        amount=Decimal("2653.34"),
+        free_field="1091234567812345678901230",
+    )
+    notice_data["payment"]["boleto_line"] = early.formatted_line
+    (error,) = errors_for(unsigned_composer, notice_data)
+    assert str(error) == "payment.boleto_line: the boleto must fall due on payment.deadline"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("payer.cpf", "２８４.１９７.３６５-４６", "only digits"),
+        ("installments.0.amount", "1287.40\n", "2 places"),
+        ("operator.ans_registration", "４１２３４５", "6 digits"),
+    ],
+)
+def test_only_ascii_digits_and_whole_values_are_accepted(
+    unsigned_composer: Composer, notice_data: dict[str, Any], path: str, value: str, message: str
+) -> None:
+    _set(path, value)(notice_data)
+    errors = errors_for(unsigned_composer, notice_data)
+    assert any(message in e.message for e in errors), errors

@@ -196,3 +196,19 @@ def test_unsafe_or_incomplete_signing_settings_are_refused(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings(home=tmp_path, **overrides)  # type: ignore[arg-type]
+
+
+def test_an_expired_certificate_is_refused(tmp_path: Path) -> None:
+    from signing import SigningError, load_pkcs12
+
+    key, cert = _certificate("Expired operator", ca=False)
+    expired = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    path = tmp_path / "expired.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"x", key, cert, None, serialization.BestAvailableEncryption(b"pw")
+        )
+    )
+    identity = load_pkcs12(path, b"pw")
+    with pytest.raises(SigningError, match="is valid from"):
+        identity.check_validity(at=expired)

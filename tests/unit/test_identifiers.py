@@ -140,3 +140,14 @@ class TestProtocol:
     def test_sequence_exhaustion_is_an_error(self) -> None:
         with pytest.raises(InvalidIdentifier, match="outside"):
             ProtocolFormat().format(ans_registration="412345", day=date(2026, 1, 1), sequence=10**6)
+
+
+def test_unicode_digits_are_not_digits() -> None:
+    with pytest.raises(InvalidIdentifier):
+        validate_nif("５０３９２７１８０")
+    with pytest.raises(InvalidIdentifier):
+        validate_tracking_code("RA４７３１２４８２９BR")
+    with pytest.raises(InvalidIdentifier, match="does not match"):
+        ProtocolFormat().validate("４１２３４５20261121000001")
+    with pytest.raises(InvalidIdentifier, match="does not match"):
+        ProtocolFormat().validate("41234520261121000001\n")

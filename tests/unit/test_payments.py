@@ -156,3 +156,22 @@ class TestBoleto:
     def test_amounts_with_more_than_two_places_are_refused(self) -> None:
         with pytest.raises(InvalidBoleto, match="2 decimal places"):
             Boleto.build(bank="341", due=None, amount=Decimal("1.005"), free_field="0" * 25)
+
+
+def test_a_long_key_leaves_the_description_out() -> None:
+    key = "a" * 59 + "@vidaplena.example"  # 77 characters: field 26 is full
+    payload = build_brcode(
+        PixCharge(key=key, merchant_name="X", merchant_city="Y", description="Aviso 123")
+    )
+    assert parse_brcode(payload).key == key
+
+
+def test_a_receiver_without_latin_letters_is_refused() -> None:
+    with pytest.raises(InvalidBrCode, match="Latin letters"):
+        build_brcode(PixCharge(key="11144477735", merchant_name="株式会社", merchant_city="Y"))
+
+
+def test_a_non_numeric_amount_is_a_brcode_error() -> None:
+    body = BCB_EXAMPLE.replace("5303986", "53039865404x.yz")
+    with pytest.raises(InvalidBrCode, match="not an amount"):
+        parse_brcode(body + crc16(body.encode()))
