@@ -26,10 +26,11 @@ from pyhanko.sign.ades.cades_asn1 import (
 )
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from signing.errors import SigningError
+from signing.errors import SigningError, TimestampError
 from signing.identity import SigningIdentity
 
 __all__ = ["PadesProfile", "PadesSigner", "SignaturePolicy"]
@@ -160,6 +161,8 @@ class PadesSigner:
                     output=output,
                 )
                 return output.getvalue()
+            except TimestampRequestError as err:
+                raise TimestampError(f"timestamp authority failed: {err}") from err
             except PyHankoSigningError as err:
                 if reserved is None or "larger than expected" not in str(err).lower():
                     raise SigningError(f"PAdES signature failed: {err}") from err

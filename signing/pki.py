@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from signing.errors import SigningError
 from signing.identity import SigningIdentity, load_pkcs12
 
 __all__ = ["DEVELOPMENT_MARK", "DevelopmentPki", "ensure_development_pki"]
@@ -123,9 +124,12 @@ def _issue(
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write owner-readable only, via a temporary file, so a crash leaves no half file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.replace(tmp, path)
 
 
 @contextmanager
@@ -144,7 +148,10 @@ def _still_valid(pki: DevelopmentPki) -> bool:
     if not all(p.exists() for p in paths):
         return False
     margin = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    certs = (pki.ca(), pki.signer().certificate, pki.tsa().certificate)
+    try:
+        certs = (pki.ca(), pki.signer().certificate, pki.tsa().certificate)
+    except (SigningError, ValueError):  # an interrupted creation: make a new PKI
+        return False
     return all(cert.not_valid_after_utc > margin for cert in certs)
 
 

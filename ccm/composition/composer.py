@@ -149,9 +149,16 @@ class Composer:
             specimen=self._specimen,
         )
         brand = self._brands.for_issuer(_issuer_tax_id(data))
+        derived = model.derive(data, doc)
+        if shadowed := (set(derived) & set(data)) - model.completes:
+            raise TemplateError(
+                f"document model {variant.manifest.model!r} derives names the data also has: "
+                + ", ".join(sorted(shadowed)),
+                template=variant.ref,
+            )
         context = {
             **data,
-            **model.derive(data, doc),
+            **derived,
             "doc": doc,
             "brand": brand,
             "issuer": issuer_view(data),

@@ -17,12 +17,23 @@ from babel.numbers import format_currency, format_decimal
 
 from ccm.identifiers import format_cnpj, format_cpf, mask_cpf
 
-__all__ = ["LOCALES", "as_date", "as_decimal", "filters_for"]
+__all__ = ["LOCALES", "as_date", "as_decimal", "filters_for", "format_cep", "format_nif"]
 
 LOCALES: dict[str, dict[str, str]] = {
     "pt-BR": {"babel": "pt_BR", "currency": "BRL", "region": "BR"},
     "pt-PT": {"babel": "pt_PT", "currency": "EUR", "region": "PT"},
 }
+
+
+def format_nif(value: str) -> str:
+    """A Portuguese NIF as printed: ``503 927 180``."""
+    return f"{value[:3]} {value[3:6]} {value[6:]}"
+
+
+def format_cep(value: str) -> str:
+    """A CEP as printed: ``04107-020``."""
+    digits = "".join(ch for ch in value if ch in "0123456789")
+    return f"{digits[:5]}-{digits[5:]}"
 
 
 def as_date(value: date | str) -> date:
@@ -86,9 +97,7 @@ def filters_for(locale: str) -> dict[str, Callable[..., Any]]:
         "cpf": format_cpf,
         "cpf_masked": mask_cpf,
         "cnpj": format_cnpj,
-        "nif": lambda v: f"{v[:3]} {v[3:6]} {v[6:]}",
-        "cep": lambda v: (
-            f"{''.join(c for c in v if c.isdigit())[:5]}-{''.join(c for c in v if c.isdigit())[5:]}"
-        ),
+        "nif": format_nif,
+        "cep": format_cep,
         "phone": phone,
     }

@@ -8,6 +8,7 @@ read ``issuer`` and never need to know which.
 from collections.abc import Mapping
 from typing import Any
 
+from ccm.composition.filters import format_nif
 from ccm.identifiers import format_cnpj
 
 __all__ = ["issuer_view"]
@@ -26,8 +27,7 @@ def issuer_view(data: Mapping[str, Any]) -> dict[str, Any] | None:
             ids.append({"label": "ANS nº", "value": party["ans_registration"], "badge": True})
     elif "insurer" in data:
         party = data["insurer"]
-        nif = party["nif"]
-        ids = [{"label": "NIF", "value": f"{nif[:3]} {nif[3:6]} {nif[6:]}", "badge": False}]
+        ids = [{"label": "NIF", "value": format_nif(party["nif"]), "badge": False}]
         if party.get("asf_registration"):
             ids.append({"label": "ASF n.º", "value": party["asf_registration"], "badge": True})
     else:

@@ -5,7 +5,15 @@ import unicodedata
 from html import unescape
 from html.parser import HTMLParser
 
-__all__ = ["contains", "html_to_text", "one_line", "paragraphs", "searchable", "spoken_text"]
+__all__ = [
+    "LONG_VALUE",
+    "contains",
+    "html_to_text",
+    "one_line",
+    "paragraphs",
+    "searchable",
+    "spoken_text",
+]
 
 
 def one_line(text: str) -> str:
@@ -88,12 +96,28 @@ def searchable(text: str) -> str:
     return one_line(unicodedata.normalize("NFKC", text))
 
 
-def contains(text: str, value: str) -> bool:
-    """Whether ``value`` appears in ``text``, both in :func:`searchable` form.
+LONG_VALUE = 20
 
-    Falls back to ignoring whitespace altogether, because a long token (a PIX payload,
-    a boleto line) wraps across lines in a PDF and extraction inserts a break inside it.
+
+def _bounded(value: str, *, tail: bool = True) -> re.Pattern[str]:
+    """``value`` whole at a digit edge: "47 dias" is not in "147 dias", "R$ 47" not in
+    "R$ 47,50". Letter edges stay free: text extraction glues neighbouring boxes."""
+    start = r"(?<!\w)(?<!\d[.,])" if value[:1].isdigit() else ""
+    end = r"(?!\w)(?![.,]\d)" if tail and value[-1:].isdigit() else ""
+    return re.compile(start + re.escape(value) + end)
+
+
+def contains(text: str, value: str) -> bool:
+    """Whether ``value`` appears in ``text`` as a whole, both in :func:`searchable` form.
+
+    Long values (20 characters or more) may also match with all whitespace removed:
+    PDF text extraction breaks long tokens (a PIX payload, a boleto line) and sentences
+    where they wrap. There a value starting with a digit must still start there (the
+    next word is glued to its end); short values must match whole at their digit edges.
     """
-    if value in text:
+    if _bounded(value).search(text):
         return True
-    return "".join(value.split()) in "".join(text.split())
+    compact = "".join(value.split())
+    if len(compact) < LONG_VALUE:
+        return False
+    return bool(_bounded(compact, tail=False).search("".join(text.split())))

@@ -1,7 +1,8 @@
 """Document models: the domain logic behind families of templates.
 
 A manifest names its model (``model: delinquency_notice``); templates without one get
-:class:`PassThrough`. The registry is explicit, no discovery.
+:class:`PassThrough`. The registry is explicit, no discovery; the bootstrap hands it to
+the composer.
 """
 
 from ccm.documents.claim_decision import ClaimDecision
@@ -12,7 +13,7 @@ from ccm.documents.model import DocumentInfo, DocumentModel, PassThrough
 from ccm.documents.payment_statement import PaymentStatement
 from ccm.documents.second_copy import SecondCopy
 
-__all__ = ["MODELS", "DocumentInfo", "DocumentModel", "PassThrough", "model_for"]
+__all__ = ["MODELS", "DocumentInfo", "DocumentModel", "PassThrough"]
 
 MODELS: dict[str, DocumentModel] = {
     "delinquency_notice": DelinquencyNotice(),
@@ -22,12 +23,3 @@ MODELS: dict[str, DocumentModel] = {
     "contract_termination": ContractTermination(),
     "claim_decision": ClaimDecision(),
 }
-
-
-def model_for(name: str | None) -> DocumentModel:
-    """The model called ``name``; :class:`PassThrough` for ``None``.
-
-    Raises:
-        KeyError: ``name`` is not registered.
-    """
-    return PassThrough() if name is None else MODELS[name]

@@ -23,6 +23,8 @@ _CENT = Decimal("0.01")
 class ClaimDecision:
     """Checks of ``claim_decision``."""
 
+    completes: frozenset[str] = frozenset()
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         indemnity = data.get("indemnity")
         if not indemnity:

@@ -28,6 +28,8 @@ PREMIUM_NOTICE_DAYS = 30
 class ContractTermination:
     """Checks of ``contract_termination_letter`` in both locales."""
 
+    completes: frozenset[str] = frozenset()
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         if "operator" in data:
             return self._health_plan(data)

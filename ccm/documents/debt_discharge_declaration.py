@@ -22,6 +22,8 @@ __all__ = ["DebtDischargeDeclaration"]
 class DebtDischargeDeclaration:
     """Checks and derived values of ``debt_discharge_declaration``."""
 
+    completes: frozenset[str] = frozenset()
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         year = int(data["year"])
         errors = repeated_competences(data["installments"])

@@ -75,6 +75,8 @@ def pix_for(
 class DelinquencyNotice:
     """Checks and derived values of ``delinquency_notice``."""
 
+    completes: frozenset[str] = frozenset({"consequence"})
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         issue = as_date(data["issue_date"])
         errors = repeated_competences(data["installments"])

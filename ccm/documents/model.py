@@ -27,6 +27,10 @@ class DocumentInfo:
 class DocumentModel(Protocol):
     """Domain logic of one family of templates, keyed by the manifest's ``model``."""
 
+    completes: frozenset[str]
+    """Request fields the model deliberately replaces with a completed version (defaults
+    filled in); any other derived name that the data also has is a configuration error."""
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         """Problems the schema cannot express (cross-field rules); empty when valid."""
         ...
@@ -38,6 +42,8 @@ class DocumentModel(Protocol):
 
 class PassThrough:
     """The model of templates that need no computation."""
+
+    completes: frozenset[str] = frozenset()
 
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         return []

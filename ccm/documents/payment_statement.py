@@ -24,6 +24,8 @@ def _sum(values: list[Any]) -> Decimal:
 class PaymentStatement:
     """Checks and derived values of ``payment_statement``."""
 
+    completes: frozenset[str] = frozenset()
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         year = int(data["year"])
         errors = []

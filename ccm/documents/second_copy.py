@@ -20,6 +20,8 @@ __all__ = ["SecondCopy"]
 class SecondCopy:
     """Checks and derived values of ``second_copy``."""
 
+    completes: frozenset[str] = frozenset()
+
     def check(self, data: Mapping[str, Any]) -> list[DataError]:
         kind = data["copy_of"]
         if kind not in data:

@@ -202,3 +202,19 @@ def test_termination_letters_do_not_state_health_data(unsigned_composer: Compose
         text = rendering.html if hasattr(rendering, "html") else ""
         assert "não estava internad" not in text
         assert "não permite a rescisão durante a internação do titular" in text
+
+
+def test_a_model_may_not_shadow_request_data(library_copy: Any, tmp_path: Any) -> None:
+    from ccm.bootstrap import build_composer
+    from ccm.config import Settings
+    from ccm.errors import TemplateError
+
+    schema_path = library_copy / "delinquency_notice" / "pt-BR" / "schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["properties"]["debt"] = {"type": "object"}  # a name the model derives
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    composer = build_composer(Settings(home=tmp_path, templates_dir=library_copy), sign=False)
+    data = sample("delinquency_notice")
+    data["debt"] = {"total": "1.00"}
+    with pytest.raises(TemplateError, match="derives names the data also has: debt"):
+        composer.prepare("delinquency_notice", data)
