@@ -10,23 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from ccm.cli import app
 from tests.conftest import NOTICE_SAMPLE, run
 
 CCM = shutil.which("ccm") or str(Path(os.sys.executable).parent / "ccm")  # type: ignore[attr-defined]
 Edit = Callable[[Path, str, str], None]
-
-
-@pytest.fixture
-def cli(home: Path) -> Callable[..., Any]:
-    runner = CliRunner()
-
-    def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
-        return runner.invoke(app, list(args), env={"CCM_HOME": str(home), **(env or {})})
-
-    return invoke
 
 
 def test_bad_data_exits_2_naming_field_and_rule(

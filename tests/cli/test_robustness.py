@@ -8,22 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from ccm.cli import app
 from tests.conftest import NOTICE_SAMPLE
 
 Edit = Callable[[Path, str, str], None]
-
-
-@pytest.fixture
-def cli(home: Path) -> Callable[..., Any]:
-    runner = CliRunner()
-
-    def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
-        return runner.invoke(app, list(args), env={"CCM_HOME": str(home), **(env or {})})
-
-    return invoke
 
 
 def render(cli: Callable[..., Any], *args: str, env: dict[str, str] | None = None) -> Any:
