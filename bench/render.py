@@ -84,14 +84,15 @@ def recipient(index: int, seed: int) -> dict[str, Any]:
     return data
 
 
-def _naive_signer_parts(settings: Any) -> tuple[Path, bytes, Path]:
+def _naive_key_files(settings: Any) -> tuple[Path, bytes, Path]:
+    """Where the signer and TSA PKCS#12 files are: looked up once, not per document."""
     from signing import ensure_development_pki
 
     pki = ensure_development_pki(settings.pki_dir)
     return pki.signer_pkcs12, pki.signer_password.read_bytes().strip(), pki.tsa_pkcs12
 
 
-def _naive_document(composer: Any, composition: Any, settings: Any) -> bytes:
+def _naive_document(composer: Any, composition: Any, key_files: tuple[Path, bytes, Path]) -> bytes:
     """What a straightforward implementation does for each document."""
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
@@ -114,7 +115,7 @@ def _naive_document(composer: Any, composition: Any, settings: Any) -> bytes:
     pdf = HTML(string=html, base_url=composer.library.root.as_uri() + "/").write_pdf(
         stylesheets=sheets, font_config=fonts, pdf_variant="pdf/a-3b"
     )
-    signer_path, password, tsa_path = _naive_signer_parts(settings)
+    signer_path, password, tsa_path = key_files
     signer = signers.SimpleSigner.load_pkcs12(str(signer_path), passphrase=password)
     tsa_key, tsa_cert, tsa_chain = pkcs12.load_key_and_certificates(tsa_path.read_bytes(), password)
     der = serialization.Encoding.DER
@@ -151,12 +152,13 @@ def run(mode: str, docs: int, seed: int, home: str) -> dict[str, Any]:
 
     settings = Settings(home=Path(home))
     composer = build_composer(settings, sign=(mode == "ccm"))
+    key_files = _naive_key_files(settings)
 
     def one(index: int) -> bytes:
         composition = composer.prepare("delinquency_notice", recipient(index, seed))
         if mode == "ccm":
             return composer.render(composition, Channel.DOCUMENT).pdf  # type: ignore[no-any-return,union-attr]
-        return _naive_document(composer, composition, settings)
+        return _naive_document(composer, composition, key_files)
 
     for i in range(2):
         one(-1 - i)
