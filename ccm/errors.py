@@ -10,7 +10,10 @@
         │   ├── TemplateNotFound    (LookupError) unknown template, locale or channel
         │   ├── TemplateSecurityError  a source tried to reach Python internals
         │   └── TemplateSourceError    a source does not parse or renders with an error
-        └── SigningError            (signing/errors.py adds TimestampError)
+        ├── SigningError            (signing/errors.py adds TimestampError)
+        ├── StorageError            an artefact store refused or failed
+        │   └── ArtifactNotFound    (LookupError) no artefact under that hash
+        └── EvidenceError           the ledger or a pack cannot do what was asked
 
 Each error renders its keyword context in ``str()`` so logs and CLI output name the
 template, field or file involved.
@@ -19,11 +22,14 @@ template, field or file involved.
 from dataclasses import dataclass
 
 __all__ = [
+    "ArtifactNotFound",
     "CCMError",
     "ConfigurationError",
     "DataError",
     "DataValidationError",
+    "EvidenceError",
     "SigningError",
+    "StorageError",
     "TemplateError",
     "TemplateNotFound",
     "TemplateSecurityError",
@@ -87,3 +93,15 @@ class TemplateSourceError(TemplateError):
 
 class SigningError(CCMError):
     """A document or message could not be signed."""
+
+
+class StorageError(CCMError):
+    """An artefact could not be stored or read back intact."""
+
+
+class ArtifactNotFound(StorageError, LookupError):
+    """No artefact is stored under the requested hash."""
+
+
+class EvidenceError(CCMError):
+    """The ledger or an evidence pack cannot do what was asked (unknown id, no events)."""

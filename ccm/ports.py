@@ -1,11 +1,21 @@
 """Ports: what the core needs from the outside, as small protocols.
 
-Adapters live in ``signing/`` and ``channels/``; ``ccm.bootstrap`` wires them in.
+Adapters live in ``signing/``, ``channels/`` and ``ccm/persistence``; ``ccm.bootstrap``
+wires them in.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-__all__ = ["DocumentSigner"]
+__all__ = [
+    "ArtifactStore",
+    "DocumentSigner",
+    "Sealer",
+    "SignatureCheck",
+    "SignatureVerifier",
+    "StoredArtifact",
+]
 
 
 class DocumentSigner(Protocol):
@@ -17,4 +27,83 @@ class DocumentSigner(Protocol):
         Raises:
             SigningError: the key, certificate or timestamp authority failed.
         """
+        ...
+
+
+class Sealer(Protocol):
+    """Seals data with the operator's key: a detached CMS signature carrying an RFC 3161
+    signature timestamp (CAdES-T), which ``openssl cms -verify`` can also check."""
+
+    def seal(self, data: bytes) -> bytes:
+        """Return the DER-encoded CMS ``SignedData`` over ``data`` (detached).
+
+        Raises:
+            SigningError: the key, certificate or timestamp authority failed.
+        """
+        ...
+
+    def certificates_pem(self) -> bytes:
+        """The sealing certificate and its chain, PEM, signer first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureCheck:
+    """The outcome of checking one signature (a seal or a PDF signature)."""
+
+    ok: bool
+    signer: str | None = None
+    """Subject of the signing certificate."""
+    signed_at: datetime | None = None
+    """The time asserted by the signature's RFC 3161 timestamp."""
+    problems: tuple[str, ...] = ()
+    """What failed, in plain words; empty when ``ok``."""
+    certificates: tuple[bytes, ...] = ()
+    """DER of the certificates embedded in the signature (signer first)."""
+
+
+class SignatureVerifier(Protocol):
+    """Checks signatures offline against fixed trust anchors, with no network."""
+
+    def verify_seal(self, data: bytes, seal: bytes) -> SignatureCheck:
+        """Check a detached CMS seal over ``data``, its chain and its timestamp."""
+        ...
+
+    def verify_pdf(self, pdf: bytes) -> list[SignatureCheck]:
+        """Check every signature in ``pdf``; an unsigned PDF gives an empty list."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArtifact:
+    """Where an artefact lives once stored."""
+
+    sha256: str
+    size: int
+    location: str
+    """A path or an ``s3://bucket/key`` URL."""
+
+
+class ArtifactStore(Protocol):
+    """Content-addressed storage for evidence artefacts (write once, never overwrite)."""
+
+    def put(self, data: bytes, *, media_type: str) -> StoredArtifact:
+        """Store ``data`` under its SHA-256; storing the same bytes again is a no-op.
+
+        Raises:
+            StorageError: the backend refused or failed.
+        """
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes stored under ``sha256``, checked against it.
+
+        Raises:
+            ArtifactNotFound: nothing is stored under ``sha256``.
+            StorageError: the stored bytes no longer match their hash, or the backend failed.
+        """
+        ...
+
+    def exists(self, sha256: str) -> bool:
+        """Whether something is stored under ``sha256``."""
         ...

@@ -12,9 +12,6 @@ import io
 from dataclasses import dataclass
 
 from asn1crypto import algos, core
-from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.ades.api import CAdESSignedAttrSpec
@@ -27,11 +24,10 @@ from pyhanko.sign.ades.cades_asn1 import (
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-from pyhanko_certvalidator.registry import SimpleCertificateStore
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from signing.errors import SigningError, TimestampError
 from signing.identity import SigningIdentity
+from signing.keys import KeptKeySigner
 
 __all__ = ["PadesProfile", "PadesSigner", "SignaturePolicy"]
 
@@ -59,32 +55,6 @@ class PadesProfile:
     bytes_reserved: int = 32_768
     """Hex characters reserved for the CMS blob; enough for a 4-certificate chain and a
     timestamp token. A larger blob falls back once to pyHanko's own sizing."""
-
-
-def _asn1(cert: object) -> asn1_x509.Certificate:
-    der = cert.public_bytes(serialization.Encoding.DER)  # type: ignore[attr-defined]
-    return asn1_x509.Certificate.load(der)
-
-
-class _KeptKeySigner(signers.Signer):
-    """A pyHanko signer that signs with a ``cryptography`` key object it keeps."""
-
-    def __init__(self, identity: SigningIdentity) -> None:
-        certs = [_asn1(c) for c in identity.chain]
-        registry = SimpleCertificateStore.from_certs(certs)  # type: ignore[no-untyped-call]
-        super().__init__(signing_cert=_asn1(identity.certificate), cert_registry=registry)
-        self._key = identity.key
-
-    async def async_sign_raw(
-        self, data: bytes, digest_algorithm: str, dry_run: bool = False
-    ) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            if mechanism.signature_algo != "rsassa_pkcs1v15":
-                raise SigningError(f"unsupported RSA mechanism {mechanism.signature_algo}")
-            return self._key.sign(data, padding.PKCS1v15(), hash_algorithm)
-        return self._key.sign(data, ec.ECDSA(hash_algorithm))
 
 
 def _policy_attributes(policy: SignaturePolicy | None) -> CAdESSignedAttrSpec | None:
@@ -128,7 +98,7 @@ class PadesSigner:
         self, identity: SigningIdentity, *, timestamper: TimeStamper, profile: PadesProfile
     ) -> None:
         self.identity = identity
-        self._signer = _KeptKeySigner(identity)
+        self._signer = KeptKeySigner(identity)
         self._timestamper = timestamper
         self._profile = profile
         self._metadata = signers.PdfSignatureMetadata(
