@@ -1,30 +1,52 @@
 """Composition root: builds ccm's objects from :class:`~ccm.config.Settings`.
 
-The only module of ``ccm`` that imports adapters (``signing``); everything it builds
-gets its collaborators through keyword-only constructor arguments.
+The only module of ``ccm`` that imports adapters (``signing``, ``channels``); everything
+it builds gets its collaborators through keyword-only constructor arguments.
 """
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from cryptography import x509
+from pyhanko.sign.timestamps import TimeStamper
+from sqlalchemy import Engine
 
 from ccm.composition import BrandBook, Composer, PdfRenderer, TemplateLibrary
 from ccm.config import Settings
 from ccm.documents import MODELS
 from ccm.errors import ConfigurationError
+from ccm.evidence.ledger import Ledger
 from ccm.identifiers import ProtocolIssuer
 from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_database
+from ccm.persistence.artifacts import FileArtifactStore, S3ArtifactStore
+from ccm.ports import ArtifactStore
+from channels.sandbox import SandboxEmailChannel
 from signing import (
     LocalTimestampAuthority,
     PadesProfile,
     PadesSigner,
     SignaturePolicy,
     SigningError,
+    SigningIdentity,
     ensure_development_pki,
     http_timestamper,
     load_pkcs12,
 )
+from signing.seal import CmsSealer
+from signing.verification import OfflineVerifier
 
 __all__ = [
+    "build_artifact_store",
     "build_composer",
+    "build_database",
+    "build_ledger",
+    "build_sandbox_email",
+    "build_sealer",
+    "build_verifier",
+    "development_trust_anchor",
+    "load_trust_anchors",
+    "offline_verifier",
     "build_protocol_issuer",
     "build_signer",
     "today",
@@ -37,8 +59,8 @@ def uses_development_pki(settings: Settings) -> bool:
     return settings.signing_pkcs12 is None
 
 
-def build_signer(settings: Settings) -> PadesSigner:
-    """The PAdES signer: the configured PKCS#12 and TSA, or the development ones."""
+def _identity_and_timestamper(settings: Settings) -> tuple[SigningIdentity, TimeStamper]:
+    """The configured signing identity and timestamp authority, or the development ones."""
     pki = None
     if settings.signing_pkcs12 is not None and settings.signing_pkcs12_password is not None:
         password = settings.signing_pkcs12_password.get_secret_value().encode()
@@ -49,6 +71,7 @@ def build_signer(settings: Settings) -> PadesSigner:
     else:
         pki = ensure_development_pki(settings.pki_dir)
         identity = pki.signer()
+    timestamper: TimeStamper
     if settings.tsa_url is not None:
         password_value = settings.tsa_password.get_secret_value() if settings.tsa_password else None
         timestamper = http_timestamper(
@@ -60,6 +83,12 @@ def build_signer(settings: Settings) -> PadesSigner:
     else:
         pki = pki or ensure_development_pki(settings.pki_dir)
         timestamper = LocalTimestampAuthority(pki.tsa())
+    return identity, timestamper
+
+
+def build_signer(settings: Settings) -> PadesSigner:
+    """The PAdES signer: the configured PKCS#12 and TSA, or the development ones."""
+    identity, timestamper = _identity_and_timestamper(settings)
     policy = None
     if settings.signing_policy_oid and settings.signing_policy_hash:
         policy = SignaturePolicy(
@@ -89,10 +118,104 @@ def build_composer(settings: Settings, *, sign: bool = True) -> Composer:
 
 def build_protocol_issuer(settings: Settings) -> ProtocolIssuer:
     """Protocol numbers from the configured database (migrated first when embedded)."""
+    engine = build_database(settings)
+    return ProtocolIssuer(layout=settings.protocol_format, store=SqlSequenceStore(engine))
+
+
+def build_sealer(settings: Settings) -> CmsSealer:
+    """Seals checkpoints and pack manifests with the document signer's key and TSA."""
+    identity, timestamper = _identity_and_timestamper(settings)
+    return CmsSealer(identity, timestamper=timestamper)
+
+
+def build_verifier(settings: Settings, *, trust: Path | None = None) -> OfflineVerifier:
+    """An offline verifier trusting ``trust`` (a PEM bundle), else the configured anchors.
+
+    Raises:
+        ConfigurationError: the bundle cannot be read or holds no certificate.
+    """
+    path = trust or settings.trust_anchors
+    if path is None:
+        path = ensure_development_pki(settings.pki_dir).ca_certificate
+    return OfflineVerifier(load_trust_anchors(path))
+
+
+def offline_verifier(trust_roots: list[x509.Certificate]) -> OfflineVerifier:
+    """A verifier trusting exactly ``trust_roots``; needs no settings, database or network."""
+    return OfflineVerifier(trust_roots)
+
+
+def load_trust_anchors(path: Path) -> list[x509.Certificate]:
+    """Certificates of a PEM bundle.
+
+    Raises:
+        ConfigurationError: unreadable, or no certificate in it.
+    """
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError) as err:
+        raise ConfigurationError(f"trust anchors {path}: {err}") from err
+    if not certificates:
+        raise ConfigurationError(f"trust anchors {path}: no PEM certificate in it")
+    return certificates
+
+
+def build_database(settings: Settings) -> Engine:
+    """The configured database engine (migrated first when embedded)."""
     engine = create_database_engine(settings.resolved_database_url)
     if engine.dialect.name == "sqlite":
         upgrade_database(engine)
-    return ProtocolIssuer(layout=settings.protocol_format, store=SqlSequenceStore(engine))
+    return engine
+
+
+def build_ledger(settings: Settings, engine: Engine | None = None) -> Ledger:
+    """The evidence ledger in the configured database."""
+    return Ledger(engine or build_database(settings), name=settings.ledger_name)
+
+
+def build_artifact_store(settings: Settings) -> ArtifactStore:
+    """Files under ``CCM_HOME/artifacts`` by default, S3 with Object Lock when configured.
+
+    Raises:
+        ConfigurationError: the bucket is unreachable or has no Object Lock.
+    """
+    target = settings.artifact_store or str(settings.home / "artifacts")
+    if not target.startswith("s3://"):
+        return FileArtifactStore(Path(target))
+    import boto3
+
+    bucket, _, prefix = target.removeprefix("s3://").partition("/")
+    client = boto3.client(
+        "s3",
+        region_name=settings.s3_region,
+        endpoint_url=str(settings.s3_endpoint_url) if settings.s3_endpoint_url else None,
+    )
+    return S3ArtifactStore(
+        client,
+        bucket=bucket,
+        prefix=prefix,
+        retention_days=settings.artifact_retention_days,
+        mode=settings.artifact_lock_mode,
+    )
+
+
+def build_sandbox_email(
+    settings: Settings,
+    *,
+    outbox: Path | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> SandboxEmailChannel:
+    """The sandbox e-mail channel writing to ``outbox`` (default ``CCM_HOME/outbox``)."""
+    if clock is None:
+        return SandboxEmailChannel(outbox or settings.outbox_dir)
+    return SandboxEmailChannel(outbox or settings.outbox_dir, clock=clock)
+
+
+def development_trust_anchor(settings: Settings) -> Path | None:
+    """The development CA certificate, when documents are signed with the development PKI."""
+    if not uses_development_pki(settings):
+        return None
+    return ensure_development_pki(settings.pki_dir).ca_certificate.resolve()
 
 
 def today() -> date:

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, SecretStr, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import templates
@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     tsa_password: SecretStr | None = None
     tsa_timeout_seconds: float = 10.0
 
+    artifact_store: str | None = None
+    """Where evidence artefacts go: a directory, or ``s3://bucket/prefix`` (a bucket created
+    with Object Lock); default ``<home>/artifacts``."""
+    s3_endpoint_url: AnyHttpUrl | None = None
+    """An S3-compatible endpoint instead of AWS (MinIO, a local test server)."""
+    s3_region: str = "sa-east-1"
+    artifact_retention_days: int = Field(default=1825, ge=1, le=36500)
+    """Object Lock retention of each artefact on S3 (default 5 years; rule R27)."""
+    artifact_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    ledger_name: str = Field(default="ccm", min_length=1, max_length=120)
+    """How signed checkpoints name this ledger (e.g. the operator's ANS registration)."""
+    trust_anchors: Path | None = None
+    """PEM bundle of trusted roots for audits and pack verification (ICP-Brasil roots in
+    production); default: the development CA."""
+
     protocol_layout: str = DEFAULT_LAYOUT
     """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""
     protocol_pattern: str = DEFAULT_PATTERN
@@ -64,6 +79,12 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> "Settings":
         self._check_signing_policy()
         self._check_protocol_format()
+        if self.artifact_store and self.artifact_store.startswith("s3://"):
+            bucket = self.artifact_store.removeprefix("s3://").partition("/")[0]
+            if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+                raise ConfigurationError(
+                    "CCM_ARTIFACT_STORE: s3:// must be followed by a valid bucket name"
+                )
         if self.tsa_username and self.tsa_url is not None and self.tsa_url.scheme != "https":
             raise ConfigurationError("CCM_TSA_URL must use https when CCM_TSA_USERNAME is set")
         if self.signing_policy_oid and not self.signing_policy_hash:
@@ -129,6 +150,11 @@ class Settings(BaseSettings):
     def resolved_brands_dir(self) -> Path:
         """Where brand folders live."""
         return self.brands_dir or self.templates_dir / "_brands"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where sandbox channels write what they would have sent."""
+        return self.home / "outbox"
 
     @property
     def pki_dir(self) -> Path:

@@ -10,6 +10,9 @@ from typing import Protocol
 
 __all__ = [
     "ArtifactStore",
+    "EmailSender",
+    "ProviderSignal",
+    "SendReceipt",
     "DocumentSigner",
     "Sealer",
     "SignatureCheck",
@@ -106,4 +109,41 @@ class ArtifactStore(Protocol):
 
     def exists(self, sha256: str) -> bool:
         """Whether something is stored under ``sha256``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendReceipt:
+    """What a provider said when it took a message."""
+
+    provider: str
+    provider_message_id: str
+    accepted_at: datetime
+    raw_response: bytes
+    """The provider's answer as received (kept as an artefact)."""
+    sandbox: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderSignal:
+    """A later signal about a sent message (a callback, a DSN, an MDN), raw and dated."""
+
+    kind: str
+    """``delivered``, ``mdn``, ``bounced``..."""
+    occurred_at: datetime
+    raw: bytes
+    media_type: str
+
+
+class EmailSender(Protocol):
+    """Sends one complete RFC 5322 message."""
+
+    provider: str
+
+    def send(self, message: bytes, *, communication_id: str) -> SendReceipt:
+        """Hand ``message`` to the provider.
+
+        Raises:
+            ChannelError: the provider refused or could not be reached.
+        """
         ...

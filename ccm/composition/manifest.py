@@ -48,6 +48,7 @@ class TemplateKind(StrEnum):
     STATEMENT = "statement"
     SECOND_COPY = "second_copy"
     RECEIPT = "receipt"
+    CERTIFICATE = "certificate"
 
 
 class ElementKind(StrEnum):

@@ -10,7 +10,7 @@ Checkpoints sign the Merkle root with the operator's key and an RFC 3161 timesta
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
@@ -26,6 +26,8 @@ from ccm.ports import Sealer
 __all__ = ["Ledger"]
 
 _RETRIES = 50
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a provider's ``occurred_at`` may be, against our clock."""
 
 
 def _now() -> datetime:
@@ -61,8 +63,16 @@ class Ledger:
         """Record several events in one transaction, in order (all or none).
 
         Raises:
-            EvidenceError: the database kept refusing the append.
+            EvidenceError: an event claims to happen in the future, or the database kept
+                refusing the append.
         """
+        horizon = self._clock() + CLOCK_SKEW
+        for event in events:
+            if event.occurred_at > horizon:
+                raise EvidenceError(
+                    f"occurred_at: {event.occurred_at.isoformat()} is in the future "
+                    f"(communication {event.communication_id}, {event.type})"
+                )
         for attempt in range(_RETRIES):
             try:
                 with self._engine.begin() as connection:

@@ -13,7 +13,7 @@ from signing import DevelopmentPki, LocalTimestampAuthority
 from signing.seal import CmsSealer
 from signing.verification import OfflineVerifier
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+T0 = datetime(2025, 1, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import Engine, text
 
+from ccm.errors import EvidenceError
 from ccm.evidence import EventType, verify_consistency, verify_inclusion
 from ccm.evidence.audit import audit_ledger
 from ccm.evidence.ledger import Ledger
@@ -44,7 +45,7 @@ def test_a_record_names_its_etsi_event_and_legal_assessment(ledger: Ledger) -> N
     assert record.body["etsi_event"] == "http://uri.etsi.org/19522/Event/ContentAccessTracking"
     assert record.body["legal_proof"]["proof"] is True
     assert record.body["legal_proof"]["rule"] == "R14"
-    assert record.body["occurred_at"] == "2026-11-20T12:00:00.000000Z"
+    assert record.body["occurred_at"] == "2025-01-20T12:00:00.000000Z"
 
 
 def test_concurrent_appends_never_fork_the_chain(engine: Engine) -> None:
@@ -130,7 +131,7 @@ def test_audit_names_an_edited_event(
     sealed: Ledger, engine: Engine, verifier: OfflineVerifier
 ) -> None:
     victim = _row(engine, 5)
-    body = str(victim["body"]).replace("2026-11-20T12:05", "2026-11-19T12:05")
+    body = str(victim["body"]).replace("2025-01-20T12:05", "2025-01-19T12:05")
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE evidence_events SET body = :b WHERE position = 5"), {"b": body}
@@ -292,3 +293,9 @@ def test_fast_canonical_json_equals_the_rfc8785_reference(ledger: Ledger, value:
     assert jcs({"n": 2**53 - 1, "b": [True, None, -7]}) == canonical(
         {"n": 2**53 - 1, "b": [True, None, -7]}
     )
+
+
+def test_an_event_from_the_future_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(EvidenceError, match="occurred_at: .* is in the future"):
+        ledger.append(event(minutes=60 * 24 * 365 * 5))
+    assert ledger.size() == 0
