@@ -24,3 +24,12 @@ def test_recipients_are_distinct_and_valid(unsigned_composer: Composer) -> None:
         rendering = unsigned_composer.render(composition, "document")  # the string form works too
         assert isinstance(rendering, DocumentRendering)
         assert len(PdfReader(io.BytesIO(rendering.pdf)).pages) == 1
+
+
+def test_ledger_benchmark_runs_and_its_proofs_stay_logarithmic(home: Path) -> None:
+    from bench import ledger as ledger_bench
+
+    result = ledger_bench.run(600, home=str(home), single=20, proofs=20)
+    assert result["audit_ok"] is True and result["tree_size"] == 620
+    assert result["proof_hashes_max"] <= result["proof_hashes_bound"] == 10
+    assert result["append_batched_per_s"] > 0 and result["ratio_naive_vs_cached_proof"] > 0

@@ -49,9 +49,14 @@ def _split(n: int) -> int:
 class MerkleTree:
     """An append-only list of leaf hashes with RFC 9162 roots and proofs."""
 
-    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+    def __init__(self, leaves: Iterable[bytes] = (), *, keep_subtrees: bool = True) -> None:
         self._leaves: list[bytes] = list(leaves)
         self._complete: dict[tuple[int, int], bytes] = {}
+        self._keep = keep_subtrees
+
+    def leaf(self, index: int) -> bytes:
+        """The leaf hash at ``index``."""
+        return self._leaves[index]
 
     def __len__(self) -> int:
         return len(self._leaves)
@@ -99,7 +104,7 @@ class MerkleTree:
             return self._complete[(start, size)]
         k = _split(size)
         value = node_hash(self._hash(start, k), self._hash(start + k, size - k))
-        if complete:
+        if complete and self._keep:
             self._complete[(start, size)] = value
         return value
 
