@@ -1,5 +1,5 @@
 # Two entry points, both self-contained on a fresh Debian machine with Python 3.11:
-#   make run   install everything, render every sample into out/ (the service comes later)
+#   make run   install everything, render every sample and a sample evidence pack into out/
 #   make test  install everything, run linters, type checks and the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -19,7 +19,9 @@ export UV_PYTHON_DOWNLOADS := never
 
 run: deps
 	@$(VENV)/bin/ccm samples --out out
-	@echo "Samples are in $(CURDIR)/out (PDFs, .eml e-mails, SMS/WhatsApp texts, IVR scripts, agent pages)."
+	@$(VENV)/bin/ccm evidence sample --out out/evidence/sample-pack.zip
+	@echo "Samples are in $(CURDIR)/out (PDFs, .eml e-mails, SMS/WhatsApp texts, IVR scripts, agent pages,"
+	@echo "and out/evidence/sample-pack.zip: an evidence pack with its certificate.pdf)."
 
 test: deps check
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
