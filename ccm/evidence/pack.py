@@ -124,6 +124,8 @@ def certificate_data(
                 "provider": record.body["provider"],
                 "proof": record.body["legal_proof"]["proof"],
                 "rule": record.body["legal_proof"]["rule"],
+                "code": record.body["legal_proof"]["code"],
+                "method": record.body["details"].get("method"),
                 "reasons": record.body["reasons"],
                 "hash": record.hash,
             }
