@@ -109,9 +109,7 @@ class OfflineVerifier:
                     ts_validation_context=self._context(),
                 )
             except Exception as err:  # noqa: BLE001 - a broken signature is a failed check
-                checks.append(
-                    SignatureCheck(ok=False, problems=(f"signature {position}: {err}",))
-                )
+                checks.append(SignatureCheck(ok=False, problems=(f"signature {position}: {err}",)))
                 continue
             problems = _problems(status)
             last = position == len(signatures)
