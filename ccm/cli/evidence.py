@@ -115,13 +115,27 @@ def audit(trust: TrustOption = None) -> None:
 
 
 @evidence_app.command()
-def checkpoint() -> None:
-    """Sign and timestamp the ledger's current Merkle root now."""
+def checkpoint(
+    if_older_than: Annotated[
+        float | None,
+        typer.Option(
+            "--if-older-than",
+            min=0,
+            help="Hours: only checkpoint when new events wait and the latest checkpoint is "
+            "older (for cron; 24 or less keeps rule R32).",
+        ),
+    ] = None,
+) -> None:
+    """Sign and timestamp the ledger's current Merkle root (now, or when due)."""
     from ccm.bootstrap import build_ledger, build_sealer
 
     config = settings()
     with guarded():
-        head = build_ledger(config).checkpoint(build_sealer(config))
+        ledger = build_ledger(config)
+        if if_older_than is not None and not ledger.checkpoint_due(timedelta(hours=if_older_than)):
+            out.print("no checkpoint needed")
+            return
+        head = ledger.checkpoint(build_sealer(config))
     out.print(f"checkpoint: {head.tree_size} events, root {head.root_hash}, {head.issued_at}")
 
 

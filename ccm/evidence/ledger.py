@@ -223,6 +223,20 @@ class Ledger:
             raise
         return head
 
+    def checkpoint_due(self, max_age: timedelta) -> bool:
+        """Whether events wait for a checkpoint and the latest one is older than ``max_age``.
+
+        A scheduler (cron, the worker) calls this often and checkpoints when it says so;
+        ``max_age`` of a day or less keeps rule R32 (anchor the head at least daily).
+        """
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return self.size() > 0
+        if self.size() <= latest.tree_size:
+            return False
+        issued = datetime.fromisoformat(latest.issued_at.replace("Z", "+00:00"))
+        return self._clock() - issued >= max_age
+
     def checkpoint_at(self, tree_size: int) -> TreeHead | None:
         """The checkpoint signed at exactly ``tree_size``, if any."""
         heads = self._checkpoints(evidence_checkpoints.c.tree_size == tree_size)

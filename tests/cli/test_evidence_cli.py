@@ -103,8 +103,10 @@ def test_checkpoint_and_audit_of_the_operator_ledger(
     env = {"CCM_HOME": str(tmp_path / "home")}
     ledger = build_ledger(Settings(home=tmp_path / "home"))
     fill(ledger, 8)
-    first = cli("evidence", "checkpoint", env=env)
+    first = cli("evidence", "checkpoint", "--if-older-than", "24", env=env)
     assert first.exit_code == 0 and "checkpoint: 8 events, root " in first.output
+    again = cli("evidence", "checkpoint", "--if-older-than", "24", env=env)
+    assert again.exit_code == 0 and "no checkpoint needed" in again.output
     clean = cli("evidence", "audit", env=env)
     assert clean.exit_code == 0 and "ledger intact" in clean.output
     engine = create_database_engine(Settings(home=tmp_path / "home").resolved_database_url)

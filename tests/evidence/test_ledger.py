@@ -4,6 +4,7 @@ import hashlib
 import json
 import math
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -299,3 +300,23 @@ def test_an_event_from_the_future_is_refused(ledger: Ledger) -> None:
     with pytest.raises(EvidenceError, match="occurred_at: .* is in the future"):
         ledger.append(event(minutes=60 * 24 * 365 * 5))
     assert ledger.size() == 0
+
+
+def test_a_checkpoint_is_due_only_for_new_events_after_the_age(
+    engine: Engine, sealer: CmsSealer
+) -> None:
+    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
+    ledger = Ledger(engine, clock=lambda: now[0])
+    day = timedelta(hours=24)
+    assert not ledger.checkpoint_due(day)  # empty
+    fill(ledger, 3)
+    assert ledger.checkpoint_due(day)  # never checkpointed
+    ledger.checkpoint(sealer)
+    fill(ledger, 2)
+    now[0] += timedelta(hours=23)
+    assert not ledger.checkpoint_due(day)
+    now[0] += timedelta(hours=1)
+    assert ledger.checkpoint_due(day)
+    ledger.checkpoint(sealer)
+    now[0] += timedelta(days=3)
+    assert not ledger.checkpoint_due(day)  # nothing new to anchor
