@@ -62,7 +62,9 @@ class SignatureCheck:
     problems: tuple[str, ...] = ()
     """What failed, in plain words; empty when ``ok``."""
     certificates: tuple[bytes, ...] = ()
-    """DER of the certificates embedded in the signature (signer first)."""
+    """DER of the certificates embedded in the signature."""
+    signer_certificate: bytes | None = None
+    """DER of the certificate that made the signature."""
 
 
 class SignatureVerifier(Protocol):

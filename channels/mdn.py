@@ -8,7 +8,7 @@ so their absence proves nothing.
 
 from dataclasses import dataclass
 from datetime import datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
@@ -75,11 +75,9 @@ def parse_mdn(raw: bytes) -> Disposition | None:
         else:
             decoded = part.get_payload(decode=True)
             text = decoded.decode("utf-8", "replace") if isinstance(decoded, bytes) else ""
-        fields = {}
-        for line in text.replace("\r\n", "\n").split("\n"):
-            name, sep, value = line.partition(":")
-            if sep:
-                fields[name.strip().lower()] = value.strip()
+        # The fields are header lines (RFC 8098 section 3.1), folding included.
+        parsed = message_from_string(text.lstrip("\r\n"), policy=policy.compat32)
+        fields = {k.lower(): " ".join(str(v).split()) for k, v in parsed.items()}
         disposition = fields.get("disposition", "")
         mode, _, kind = disposition.partition(";")
         if not kind:

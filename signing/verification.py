@@ -13,6 +13,7 @@ from typing import Any
 
 from asn1crypto import cms
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -30,12 +31,35 @@ def _subject(cert: Any) -> str | None:
     return None if cert is None else str(cert.subject.human_friendly)
 
 
+def _usage_problem(signer: Any) -> str | None:
+    """Why the signing certificate is not one for signing documents, if it is not."""
+    if signer is None:
+        return "no signing certificate"
+    cert = x509.load_der_x509_certificate(signer.dump())
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not (usage.digital_signature or usage.content_commitment):
+            return "the certificate's key usage does not allow signatures"
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        extended = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        if ExtendedKeyUsageOID.TIME_STAMPING in extended:
+            return "the certificate is a timestamp authority's, not a document signer's"
+    except x509.ExtensionNotFound:
+        pass
+    return None
+
+
 def _problems(status: Any) -> list[str]:
     if not status.intact:
         return ["the signed content was changed (digest mismatch)"]
     if not status.valid:
         return ["the signature value does not verify"]
     problems = []
+    usage = _usage_problem(status.signing_cert)
+    if usage:
+        problems.append(usage)
     if not status.trusted:
         problems.append(
             "the signing certificate does not chain to a trusted root"
@@ -54,6 +78,10 @@ def _problems(status: Any) -> list[str]:
 def _certificates(signed_data: cms.SignedData) -> tuple[bytes, ...]:
     certs: Any = signed_data["certificates"]
     return tuple(c.chosen.dump() for c in certs or ())
+
+
+def _der(cert: Any) -> bytes | None:
+    return None if cert is None else bytes(cert.dump())
 
 
 class OfflineVerifier:
@@ -92,6 +120,7 @@ class OfflineVerifier:
             signed_at=stamp.timestamp if stamp is not None else None,
             problems=tuple(problems),
             certificates=_certificates(signed_data),
+            signer_certificate=_der(status.signing_cert),
         )
 
     def verify_pdf(self, pdf: bytes) -> list[SignatureCheck]:
@@ -123,6 +152,7 @@ class OfflineVerifier:
                     signed_at=stamp.timestamp if stamp is not None else None,
                     problems=tuple(problems),
                     certificates=_certificates(embedded.signed_data),
+                    signer_certificate=_der(status.signing_cert),
                 )
             )
         return checks

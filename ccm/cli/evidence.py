@@ -1,8 +1,10 @@
 """``ccm evidence``: verify packs offline, audit the ledger, checkpoint it, build a sample pack."""
 
+import io
 import os
 import tempfile
 import zipfile
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -38,9 +40,9 @@ def _pack_roots(pack: Path) -> list[x509.Certificate]:
 
     roots: list[x509.Certificate] = []
     with zipfile.ZipFile(pack) as archive:
-        for name in archive.namelist():
-            if name.startswith("certs/") and name.endswith(".pem"):
-                for cert in certificates_in(archive.read(name)):
+        for info in archive.infolist():
+            if info.filename.startswith("certs/") and info.file_size <= 1_000_000:
+                for cert in certificates_in(archive.read(info)):
                     if cert.subject == cert.issuer:
                         roots.append(cert)
     return roots
@@ -50,11 +52,19 @@ def _pack_roots(pack: Path) -> list[x509.Certificate]:
 def verify(
     pack: Annotated[Path, typer.Argument(help="The evidence pack (.zip).")],
     trust: TrustOption = None,
+    signer: Annotated[
+        str | None,
+        typer.Option(
+            "--signer",
+            help="Text the sealer's and signers' certificate subjects must contain, e.g. the "
+            "operator's CNPJ: the trust anchors alone admit anyone they certify.",
+        ),
+    ] = None,
 ) -> None:
     """Verify an evidence pack offline: hashes, events, proofs, seals, PDF signatures.
 
     Exit 0 when everything holds, 1 when anything fails (each failure names its file or
-    event), 2 when the pack or the trust file cannot be read.
+    event), 2 when the pack is not a readable ZIP or the trust file cannot be read.
     """
     from ccm.bootstrap import load_trust_anchors, offline_verifier
     from ccm.evidence.verify import verify_pack
@@ -64,19 +74,21 @@ def verify(
             data = pack.read_bytes()
         except OSError as error:
             fail(f"cannot read {pack}: {error.strerror or error}")
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            fail(f"cannot read {pack}: not a ZIP file")
         if trust is not None:
             roots = load_trust_anchors(trust)
             anchor = f"trusting {trust}"
         else:
             try:
                 roots = _pack_roots(pack)
-            except zipfile.BadZipFile:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
                 roots = []
             anchor = (
                 "WARNING: no --trust given; trusting the root certificate inside the pack, "
                 "which proves integrity but not who sealed it"
             )
-        report = verify_pack(data, verifier=offline_verifier(roots))
+        report = verify_pack(data, verifier=offline_verifier(roots), signer=signer)
     out.print(f"[bold]{escape(str(pack))}[/]  ({escape(anchor)})")
     for check in report.checks:
         mark = "[green]✓[/]" if check.ok else "[bold red]✗[/]"

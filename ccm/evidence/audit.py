@@ -63,11 +63,13 @@ class _Row:
 
 def _load(ledger: Ledger, report: AuditReport) -> list[_Row]:
     rows = []
-    for position, event_id, body_text, digest, case_id, kind in ledger.iter_rows():
+    for position, event_id, body_text, digest, case_id, kind, communication in ledger.iter_rows():
         intact = hashlib.sha256(body_text.encode()).hexdigest() == digest
         try:
             body = json.loads(body_text)
         except ValueError:
+            body = None
+        if not isinstance(body, dict):
             body = None
         row = _Row(position, event_id, digest, body, intact)
         if body is None or not intact:
@@ -81,14 +83,19 @@ def _load(ledger: Ledger, report: AuditReport) -> list[_Row]:
                 )
             )
             row.intact = False
-        elif (body.get("id"), body.get("case_id"), body.get("type")) != (event_id, case_id, kind):
+        elif (
+            body.get("id"),
+            body.get("case_id"),
+            body.get("type"),
+            body.get("communication_id"),
+        ) != (event_id, case_id, kind, communication):
             report.findings.append(
                 Finding(
                     kind="altered",
                     event_id=event_id,
                     position=position,
-                    message=f"event {event_id} at position {position}: its columns (id, case, "
-                    "type) no longer match its hashed body",
+                    message=f"event {event_id} at position {position}: its columns (id, "
+                    "communication, case, type) no longer match its hashed body",
                 )
             )
         rows.append(row)
@@ -154,11 +161,15 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
 
     for index, group in sorted(by_index.items()):
         first = group[0]
+        any_linked = any(r.hash in linked for r in group)
         for row in group:
             if row is not first and row.hash == first.hash:
                 flag(row, f"is a copy of event {first.id} (index {index})")
             elif row.hash not in linked and index + 1 in by_index:
                 flag(row, f"(index {index}) is not linked by the event that follows it")
+            elif row is not first and not any_linked:
+                # Two heads with one index: the later-stored one is the planted one.
+                flag(row, f"duplicates index {index} of event {first.id}")
     placed = [r for r in rows if _index(r) is not None and r.position not in inserted]
     keep = _in_order([_index(r) or 0 for r in placed])
     for i, row in enumerate(placed):
@@ -172,6 +183,18 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
                     f"position {row.position}",
                 )
             )
+    if not missing and not inserted and len(keep) == len(placed):
+        for row in placed:
+            if _index(row) != row.position:
+                report.findings.append(
+                    Finding(
+                        kind="reordered",
+                        event_id=row.id,
+                        position=row.position,
+                        message=f"event {row.id} has index {_index(row)} but is stored at "
+                        f"position {row.position}",
+                    )
+                )
     unique = {i: g[0] for i, g in by_index.items() if len(g) == 1}
     for index, row in sorted(unique.items()):
         if row.body is None:
@@ -192,10 +215,17 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
             )
 
 
+def _leaf(digest: str) -> bytes:
+    try:
+        return leaf_hash(bytes.fromhex(digest))
+    except ValueError:  # a mangled hash column: a leaf that matches no signed root
+        return leaf_hash(digest.encode())
+
+
 def _checkpoints(
     ledger: Ledger, rows: list[_Row], verifier: SignatureVerifier | None, report: AuditReport
 ) -> None:
-    tree = MerkleTree(leaf_hash(bytes.fromhex(r.hash)) for r in rows if len(r.hash) == 64)
+    tree = MerkleTree(_leaf(r.hash) for r in rows)
     heads = ledger.checkpoints()
     report.checkpoints = len(heads)
     report.unanchored = len(rows) - (heads[-1].tree_size if heads else 0)

@@ -179,6 +179,11 @@ class EvidenceEvent:
             raise ValueError("communication_id: must not be empty")
         if self.type in NEGATIVE_EVENTS and not self.reasons:
             raise ValueError(f"reasons: required on negative event {self.type}")
+        for key, value in self.details.items():
+            if not isinstance(value, str):
+                raise ValueError(f"details.{key}: must be a string")
+        if not all(isinstance(reason, str) for reason in self.reasons):
+            raise ValueError("reasons: must be strings")
         unknown = sorted(set(self.details) - DETAIL_KEYS)
         if unknown:
             raise ValueError(

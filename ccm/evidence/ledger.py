@@ -66,6 +66,8 @@ class Ledger:
             EvidenceError: an event claims to happen in the future, or the database kept
                 refusing the append.
         """
+        if not events:
+            return []
         horizon = self._clock() + CLOCK_SKEW
         for event in events:
             if event.occurred_at > horizon:
@@ -147,8 +149,9 @@ class Ledger:
         with self._engine.connect() as connection:
             return [EvidenceRecord.from_text(r.body, r.hash) for r in connection.execute(query)]
 
-    def iter_rows(self) -> Iterable[tuple[int, str, str, str, str | None, str]]:
-        """Raw rows in position order: position, id, body, hash, case id, type (for audits)."""
+    def iter_rows(self) -> Iterable[tuple[int, str, str, str, str | None, str, str]]:
+        """Raw rows in position order (for audits): position, id, body, hash, case id,
+        type, communication id."""
         query = select(
             evidence_events.c.position,
             evidence_events.c.id,
@@ -156,10 +159,19 @@ class Ledger:
             evidence_events.c.hash,
             evidence_events.c.case_id,
             evidence_events.c.type,
+            evidence_events.c.communication_id,
         ).order_by(evidence_events.c.position)
         with self._engine.connect() as connection:
             for row in connection.execute(query).yield_per(5000):
-                yield row.position, row.id, row.body, row.hash, row.case_id, row.type
+                yield (
+                    row.position,
+                    row.id,
+                    row.body,
+                    row.hash,
+                    row.case_id,
+                    row.type,
+                    row.communication_id,
+                )
 
     def tree(self) -> MerkleTree:
         """The Merkle tree over the stored hashes, brought up to date incrementally."""

@@ -19,10 +19,11 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 from cryptography import x509
@@ -35,6 +36,7 @@ from ccm.ports import SignatureCheck, SignatureVerifier
 __all__ = ["Check", "PackReport", "certificates_in", "verify_pack"]
 
 _SEALS = {"manifest.json.p7s", "manifest.json"}
+_T = TypeVar("_T")
 _MAX_ENTRY = 512 * 1024 * 1024
 
 
@@ -95,41 +97,83 @@ def certificates_in(pem: bytes) -> list[x509.Certificate]:
 
 
 class _Pack:
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    """The ZIP, read defensively: one entry per name, bounded sizes, errors as ``None``."""
+
+    def __init__(self, archive: zipfile.ZipFile, report: PackReport) -> None:
         self.archive = archive
-        self.names = {i.filename for i in archive.infolist() if not i.is_dir()}
+        self.report = report
+        self.names: set[str] = set()
+        for info in archive.infolist():
+            name = info.filename
+            if name in self.names:
+                # ZIP tools disagree on which copy of a duplicated name they extract.
+                report.add(name, False, "appears twice in the ZIP (a second copy was planted)")
+            elif info.is_dir() or "\x00" in name or name.startswith("/") or ".." in name.split("/"):
+                report.add(name, False, "not a plain file entry (directory or unsafe name)")
+            self.names.add(name)
 
     def read(self, name: str) -> bytes | None:
         if name not in self.names:
             return None
         info = self.archive.getinfo(name)
         if info.file_size > _MAX_ENTRY:
+            self.report.add(name, False, f"larger than {_MAX_ENTRY // 2**20} MiB; not read")
             return None
-        return self.archive.read(info)
+        try:
+            return self.archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
+            self.report.add(name, False, f"cannot be read from the ZIP: {err}")
+            return None
 
 
-def verify_pack(data: bytes, *, verifier: SignatureVerifier) -> PackReport:
-    """Verify the pack in ``data`` and return every check made."""
+def _guarded(report: PackReport, subject: str, step: Callable[[], _T]) -> _T | None:
+    """Run one step; a malformed pack makes it fail by name, never crash the verifier."""
+    try:
+        return step()
+    except Exception as err:  # noqa: BLE001 - any error in a step is a failed check
+        report.add(subject, False, f"malformed: {type(err).__name__}: {err}")
+        return None
+
+
+def verify_pack(
+    data: bytes, *, verifier: SignatureVerifier, signer: str | None = None
+) -> PackReport:
+    """Verify the pack in ``data`` and return every check made.
+
+    Parameters:
+        signer: text the sealer's certificate subject must contain (e.g. the operator's
+            CNPJ); the trust anchors alone admit anyone they certify.
+    """
     report = PackReport()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, ValueError, EOFError) as err:
         report.add("pack", False, f"not a ZIP file: {err}")
         return report
     with archive:
-        pack = _Pack(archive)
-        manifest = _check_manifest(pack, report, verifier)
+        pack = _Pack(archive, report)
+        manifest = _guarded(
+            report, "manifest.json", lambda: _check_manifest(pack, report, verifier)
+        )
         if manifest is None:
             return report
-        _check_files(pack, manifest, report)
-        records = _check_events(pack, manifest, report)
-        head = _check_checkpoint(pack, manifest, report, verifier)
+        _guarded(report, "files", lambda: _check_files(pack, manifest, report))
+        records = _guarded(report, "events.jsonl", lambda: _check_events(pack, manifest, report))
+        head = _guarded(
+            report, "checkpoint", lambda: _check_checkpoint(pack, manifest, report, verifier)
+        )
         if head is not None:
-            _check_proofs(pack, records, head, report)
-        _check_certificates(pack, report, verifier)
-        _check_pdfs(pack, manifest, report, verifier)
-        _check_artifacts(manifest, records, report)
-        _describe_proof(manifest, records, report)
+            _guarded(
+                report,
+                "proofs/inclusion.json",
+                lambda: _check_proofs(pack, records or [], head, report),
+            )
+        _guarded(report, "certs", lambda: _check_signers(pack, report, verifier, signer))
+        _guarded(
+            report, "PDF signatures", lambda: _check_pdfs(pack, manifest, report, verifier, signer)
+        )
+        _guarded(report, "artifacts", lambda: _check_artifacts(manifest, records or [], report))
+        _guarded(report, "legal proof", lambda: _describe_proof(manifest, records or [], report))
     return report
 
 
@@ -193,7 +237,10 @@ def _check_events(
             record = EvidenceRecord.from_json(json.loads(line))
             index, event_id = record.index, record.id
             communication = record.communication_id
-        except (ValueError, KeyError, TypeError) as err:
+            rehashed = hashlib.sha256(jcs(record.body)).hexdigest()
+            if not isinstance(record.body.get("artifacts", []), list):
+                raise TypeError("artifacts must be a list")
+        except Exception as err:  # noqa: BLE001 - any malformed line is a failed check
             report.add(f"events.jsonl line {number}", False, f"unreadable event: {err}")
             continue
         name = f"event {event_id} (index {index})"
@@ -202,7 +249,7 @@ def _check_events(
             continue
         seen[event_id] = number
         problems = []
-        if hashlib.sha256(jcs(record.body)).hexdigest() != record.hash:
+        if rehashed != record.hash:
             problems.append("its content no longer matches its hash (edited)")
         if index <= previous_index:
             problems.append(f"out of ledger order (after index {previous_index})")
@@ -237,7 +284,8 @@ def _check_checkpoint(
         return None
     try:
         head = TreeHead.from_json(json.loads(raw), seal)
-    except (ValueError, KeyError, TypeError) as err:
+        bytes.fromhex(head.root_hash)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         report.add("checkpoint", False, f"unreadable tree head: {err}")
         return None
     check = verifier.verify_seal(raw, seal)
@@ -267,6 +315,7 @@ def _check_proofs(
         if proof is None:
             report.add(name, False, "no inclusion proof")
             continue
+        path: list[bytes] = []
         try:
             path = [bytes.fromhex(h) for h in proof["audit_path"]]
             ok = (
@@ -276,7 +325,7 @@ def _check_proofs(
                     leaf_hash(bytes.fromhex(record.hash)), record.index, head.tree_size, path, root
                 )
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             ok = False
         report.add(
             name,
@@ -287,19 +336,27 @@ def _check_proofs(
         )
 
 
-def _der_set(pem_certs: Iterable[x509.Certificate]) -> set[bytes]:
-    return {c.public_bytes(serialization.Encoding.DER) for c in pem_certs}
-
-
-def _check_certificates(pack: _Pack, report: PackReport, verifier: SignatureVerifier) -> None:
-    sealing: set[bytes] = set()
+def _check_signers(
+    pack: _Pack, report: PackReport, verifier: SignatureVerifier, expected: str | None
+) -> None:
+    """One signer seals the manifest and the checkpoint; ``certs/`` holds its chain."""
+    checks: dict[str, SignatureCheck] = {}
     for data_name, seal_name in (
         ("manifest.json", "manifest.json.p7s"),
         ("checkpoint/tree-head.json", "checkpoint/tree-head.p7s"),
     ):
         data, seal = pack.read(data_name), pack.read(seal_name)
         if data is not None and seal is not None:
-            sealing |= set(verifier.verify_seal(data, seal).certificates)
+            checks[seal_name] = verifier.verify_seal(data, seal)
+    signers = {c.signer_certificate for c in checks.values() if c.signer_certificate}
+    if len(signers) > 1:
+        named = "; ".join(f"{name} by {c.signer}" for name, c in checks.items())
+        report.add("manifest.json.p7s", False, f"sealed by a different signer: {named}")
+    if expected is not None:
+        for name, check in checks.items():
+            if expected not in (check.signer or ""):
+                report.add(name, False, f"sealed by {check.signer}, not {expected!r}")
+    sealing = {der for c in checks.values() for der in c.certificates}
     for name in sorted(n for n in pack.names if n.startswith("certs/")):
         certs = certificates_in(pack.read(name) or b"")
         if not certs:
@@ -316,7 +373,11 @@ def _check_certificates(pack: _Pack, report: PackReport, verifier: SignatureVeri
 
 
 def _check_pdfs(
-    pack: _Pack, manifest: dict[str, Any], report: PackReport, verifier: SignatureVerifier
+    pack: _Pack,
+    manifest: dict[str, Any],
+    report: PackReport,
+    verifier: SignatureVerifier,
+    expected: str | None,
 ) -> None:
     for entry in manifest["files"]:
         if entry["media_type"] != "application/pdf" or entry["path"] not in pack.names:
@@ -327,6 +388,8 @@ def _check_pdfs(
         for number, check in enumerate(checks, start=1):
             detail = _seal_detail(check).replace("sealed by", "signed by")
             report.add(entry["path"], check.ok, f"signature {number}: {detail}")
+            if expected is not None and expected not in (check.signer or ""):
+                report.add(entry["path"], False, f"signed by {check.signer}, not {expected!r}")
 
 
 def _check_artifacts(

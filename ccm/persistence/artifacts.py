@@ -10,6 +10,7 @@ a :class:`~ccm.errors.StorageError` instead of a wrong artefact in a pack.
 import hashlib
 import os
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -51,10 +52,17 @@ class FileArtifactStore:
         if not path.exists():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{sha256}.{os.getpid()}.tmp")
-                tmp.write_bytes(data)
-                tmp.chmod(0o444)
-                os.replace(tmp, path)
+                # A name of its own per writer: concurrent stores of the same bytes each
+                # write whole files and the last rename wins with identical content.
+                fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{sha256}.")
+                try:
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(data)
+                    os.chmod(tmp_name, 0o444)
+                    os.replace(tmp_name, path)
+                finally:
+                    if os.path.exists(tmp_name):
+                        os.unlink(tmp_name)
             except OSError as err:
                 raise StorageError(f"cannot store artefact under {self.root}: {err}") from err
         return StoredArtifact(sha256=sha256, size=len(data), location=str(path))
@@ -121,9 +129,32 @@ class S3ArtifactStore:
         return f"s3://{self._bucket}/{key}"
 
     def put(self, data: bytes, *, media_type: str) -> StoredArtifact:
+        """Store ``data`` locked until now + retention.
+
+        Storing bytes that are already there extends the lock of the stored object when it
+        would end sooner (evidence referenced again must live as long as the new
+        reference), and a newer version that shadows it with other bytes is superseded by
+        a fresh, locked copy.
+        """
         sha256 = hashlib.sha256(data).hexdigest()
         key = self._key(sha256)
-        if not self.exists(sha256):
+        until = datetime.now(UTC) + self._retention
+        head = self._head(key)
+        if head is not None and head.get("Metadata", {}).get("sha256") == sha256:
+            current = head.get("ObjectLockRetainUntilDate")
+            if current is None or current < until - timedelta(days=1):
+                try:
+                    self._client.put_object_retention(
+                        Bucket=self._bucket,
+                        Key=key,
+                        VersionId=head["VersionId"],
+                        Retention={"Mode": self._mode, "RetainUntilDate": until},
+                    )
+                except self._errors as err:
+                    raise StorageError(
+                        f"cannot extend the lock of {self._url(key)}: {err}"
+                    ) from err
+        else:
             try:
                 self._client.put_object(
                     Bucket=self._bucket,
@@ -133,31 +164,50 @@ class S3ArtifactStore:
                     ChecksumAlgorithm="SHA256",
                     Metadata={"sha256": sha256},
                     ObjectLockMode=self._mode,
-                    ObjectLockRetainUntilDate=datetime.now(UTC) + self._retention,
+                    ObjectLockRetainUntilDate=until,
                 )
             except self._errors as err:
                 raise StorageError(f"cannot store artefact {self._url(key)}: {err}") from err
         return StoredArtifact(sha256=sha256, size=len(data), location=self._url(key))
 
     def get(self, sha256: str) -> bytes:
+        """The stored bytes; if the latest version was replaced, the locked original.
+
+        Raises:
+            ArtifactNotFound: no version is stored under ``sha256``.
+            StorageError: no version holds the right bytes, or S3 failed.
+        """
         key = self._key(sha256)
         try:
             data = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return bytes(data)
+            listing = self._client.list_object_versions(Bucket=self._bucket, Prefix=key)
+            for version in listing.get("Versions", []):
+                if version["Key"] != key:
+                    continue
+                older = self._client.get_object(
+                    Bucket=self._bucket, Key=key, VersionId=version["VersionId"]
+                )["Body"].read()
+                if hashlib.sha256(older).hexdigest() == sha256:
+                    return bytes(older)
         except self._errors as err:
             if _is_missing(err):
                 raise ArtifactNotFound(f"no artefact {self._url(key)}") from err
             raise StorageError(f"cannot read artefact {self._url(key)}: {err}") from err
         return _verified(data, sha256, self._url(key))
 
-    def exists(self, sha256: str) -> bool:
-        key = self._key(sha256)
+    def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            self._client.head_object(Bucket=self._bucket, Key=key)
+            head: dict[str, Any] = self._client.head_object(Bucket=self._bucket, Key=key)
         except self._errors as err:
             if _is_missing(err):
-                return False
+                return None
             raise StorageError(f"cannot reach {self._url(key)}: {err}") from err
-        return True
+        return head
+
+    def exists(self, sha256: str) -> bool:
+        return self._head(self._key(sha256)) is not None
 
     def retention(self, sha256: str) -> tuple[str, datetime]:
         """The object's lock mode and retain-until date (read with HEAD; see recipes 2.4)."""

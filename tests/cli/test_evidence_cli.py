@@ -78,6 +78,10 @@ def test_verify_refuses_unreadable_input_with_exit_2(
 ) -> None:
     missing = cli("evidence", "verify", str(tmp_path / "nope.zip"))
     assert missing.exit_code == 2 and "cannot read" in missing.output
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(b"not a zip at all")
+    not_zip = cli("evidence", "verify", str(garbage))
+    assert not_zip.exit_code == 2 and "not a ZIP file" in not_zip.output
     empty = tmp_path / "empty.pem"
     empty.write_text("not a certificate")
     no_trust = cli("evidence", "verify", str(sample_pack[0]), "--trust", str(empty))

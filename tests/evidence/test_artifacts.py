@@ -83,10 +83,58 @@ def test_s3_store_refuses_a_bucket_without_object_lock(s3: Any) -> None:
         S3ArtifactStore(s3, bucket="plain-bucket", retention_days=30)
 
 
-def test_s3_store_detects_a_replaced_object(s3: Any) -> None:
+def test_s3_store_reads_the_locked_original_past_a_shadowing_version(s3: Any) -> None:
     bucket = _locked_bucket(s3, "ccm-replaced")
     store = S3ArtifactStore(s3, bucket=bucket, retention_days=30, mode="GOVERNANCE")
     store.put(PDF, media_type="application/pdf")
     s3.put_object(Bucket=bucket, Key=f"sha256/{SHA}", Body=b"other bytes")  # a new version
+    assert store.get(SHA) == PDF
+    store.put(PDF, media_type="application/pdf")  # supersedes the shadow with a locked copy
+    latest = s3.get_object(Bucket=bucket, Key=f"sha256/{SHA}")
+    assert latest["Body"].read() == PDF and latest["ObjectLockMode"] == "GOVERNANCE"
+
+
+def test_s3_store_extends_the_lock_when_stored_again(s3: Any) -> None:
+    bucket = _locked_bucket(s3, "ccm-extend")
+    S3ArtifactStore(s3, bucket=bucket, retention_days=30).put(PDF, media_type="application/pdf")
+    longer = S3ArtifactStore(s3, bucket=bucket, retention_days=1825)
+    _, before = longer.retention(SHA)
+    assert before < datetime.now(UTC) + timedelta(days=31)
+    longer.put(PDF, media_type="application/pdf")
+    _, after = longer.retention(SHA)
+    assert after > datetime.now(UTC) + timedelta(days=1820)
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 1
+
+
+def test_s3_store_names_bytes_that_no_version_holds(s3: Any) -> None:
+    bucket = _locked_bucket(s3, "ccm-lost")
+    store = S3ArtifactStore(s3, bucket=bucket, retention_days=30, mode="GOVERNANCE")
+    s3.put_object(Bucket=bucket, Key=f"sha256/{SHA}", Body=b"never the right bytes")
     with pytest.raises(StorageError, match="corrupt"):
         store.get(SHA)
+
+
+def test_file_store_survives_concurrent_writers_of_the_same_bytes(tmp_path: Path) -> None:
+    import threading
+
+    data = bytes(range(256)) * 40_000  # 10 MB: slow enough for writers to overlap
+    store = FileArtifactStore(tmp_path)
+    errors: list[Exception] = []
+
+    def write() -> None:
+        try:
+            for _ in range(5):
+                store.put(data, media_type="application/octet-stream")
+                assert store.get(hashlib.sha256(data).hexdigest()) == data
+        except Exception as err:  # noqa: BLE001 - collected for the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [
+        hashlib.sha256(data).hexdigest()
+    ]

@@ -320,3 +320,60 @@ def test_a_checkpoint_is_due_only_for_new_events_after_the_age(
     ledger.checkpoint(sealer)
     now[0] += timedelta(days=3)
     assert not ledger.checkpoint_due(day)  # nothing new to anchor
+
+
+def test_audit_names_an_event_moved_to_another_communication(
+    sealed: Ledger, engine: Engine, verifier: OfflineVerifier
+) -> None:
+    victim = _row(engine, 7)
+    _tamper(engine, "UPDATE evidence_events SET communication_id = 'elsewhere' WHERE position = 7")
+    assert _kinds(sealed, verifier) == {"altered": {victim["id"]}}
+
+
+def test_audit_names_a_forged_second_head(
+    sealed: Ledger, engine: Engine, verifier: OfflineVerifier
+) -> None:
+    # A forger appends a well-formed event claiming the last index, linked like the real one.
+    last = sealed.records()[-1]
+    body = dict(last.body, id="forged-head", actor="forger")
+    text_body = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    with engine.begin() as connection:
+        connection.execute(
+            text(INSERT_ROW + "VALUES (12, 'forged-head', :c, NULL, :t, :b, :h)"),
+            {
+                "c": last.communication_id,
+                "t": last.body["type"],
+                "b": text_body,
+                "h": hashlib.sha256(text_body.encode()).hexdigest(),
+            },  # fmt: skip
+        )
+    found = _kinds(sealed, verifier)
+    assert found["inserted"] == {"forged-head"}
+    assert "reordered" not in found
+
+
+def test_audit_names_a_moved_last_event(
+    sealed: Ledger, engine: Engine, verifier: OfflineVerifier
+) -> None:
+    last = _row(engine, 11)
+    _tamper(engine, "UPDATE evidence_events SET position = 50 WHERE position = 11")
+    assert _kinds(sealed, verifier) == {"reordered": {last["id"]}}
+
+
+def test_audit_survives_mangled_rows(
+    sealed: Ledger, engine: Engine, verifier: OfflineVerifier
+) -> None:
+    body = "[]"
+    _tamper(
+        engine,
+        f"UPDATE evidence_events SET body = '{body}', "
+        f"hash = '{hashlib.sha256(body.encode()).hexdigest()}' WHERE position = 2",
+        "UPDATE evidence_events SET hash = '" + "zz" * 32 + "' WHERE position = 4",
+    )
+    report = audit_ledger(sealed, verifier=verifier)
+    altered = {f.position for f in report.findings if f.kind == "altered"}
+    assert {2, 4} <= altered
+
+
+def test_appending_nothing_is_a_no_op(ledger: Ledger) -> None:
+    assert ledger.append_many([]) == [] and ledger.size() == 0

@@ -481,3 +481,68 @@ def test_a_pack_of_nothing_is_refused(
             render_certificate=certificate_renderer(composer),
             created_at=datetime.now(UTC),
         )
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_a_planted_second_copy_of_a_file_is_named(built: Built, verifier: OfflineVerifier) -> None:
+    # unzip extracts the first copy of a duplicated name; a verifier reading the last one
+    # would pass a pack whose extracted certificate is forged.
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as archive:
+        archive.writestr("certificate.pdf", b"%PDF-1.7 forged")
+        archive.writestr("hidden/", b"data in a directory entry")
+        for name, content in entries(built.pack).items():
+            archive.writestr(name, content)
+    report = verify_pack(output.getvalue(), verifier=verifier)
+    failures = failed(report)
+    assert "appears twice in the ZIP" in failures["certificate.pdf"]
+    assert "not a plain file entry" in failures["hidden/"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("checkpoint/tree-head.json", b"[1, 2]"),
+        ("checkpoint/tree-head.json", b'{"schema": "ccm.evidence.tree-head/1", "root_hash": "zz"}'),
+        ("proofs/inclusion.json", b'{"a": 1}'),
+        ("proofs/inclusion.json", b"\xff"),
+        ("events.jsonl", b'[1]\n"s"\nnull\n{"hash": 5}\n'),
+        ("events.jsonl", b'{"artifacts": "abc", "index": 0, "id": "x", "hash": "y"}\n'),
+        ("events.jsonl", b'{"n": NaN, "hash": "y"}\n{"n": 1152921504606846976, "hash": "y"}\n'),
+    ],
+)
+def test_malformed_parts_fail_by_name_without_crashing(
+    built: Built, verifier: OfflineVerifier, name: str, content: bytes
+) -> None:
+    def spoil(files: dict[str, bytes]) -> None:
+        files[name] = content
+
+    report = verify_pack(tampered(built.pack, spoil), verifier=verifier)
+    assert not report.ok
+    assert name in failed(report)
+
+
+def test_a_pack_resealed_with_another_trusted_certificate_is_named(
+    built: Built, verifier: OfflineVerifier, pki: DevelopmentPki
+) -> None:
+    # Someone holding another certificate under the same root (here the TSA's) re-seals
+    # an edited manifest: key usage and the checkpoint's signer give it away.
+    from signing import LocalTimestampAuthority
+
+    intruder = CmsSealer(pki.tsa(), timestamper=LocalTimestampAuthority(pki.tsa()))
+
+    def reseal(files: dict[str, bytes]) -> None:
+        files["LEIA-ME.txt"] = b"forged"
+        relist(files)
+        files["manifest.json.p7s"] = intruder.seal(files["manifest.json"])
+
+    failures = failed(verify_pack(tampered(built.pack, reseal), verifier=verifier))
+    assert "timestamp authority's, not a document signer's" in failures["manifest.json.p7s"]
+    assert "sealed by a different signer" in failures["manifest.json.p7s"]
+
+
+def test_the_expected_signer_is_enforced(built: Built, verifier: OfflineVerifier) -> None:
+    assert verify_pack(built.pack, verifier=verifier, signer="Document Signer").ok
+    failures = failed(verify_pack(built.pack, verifier=verifier, signer="41.287.035/0001-30"))
+    assert "not '41.287.035/0001-30'" in failures["manifest.json.p7s"]
+    assert "not '41.287.035/0001-30'" in failures["certificate.pdf"]
