@@ -26,6 +26,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
 from ccm.errors import EvidenceError
 from ccm.evidence.ledger import Ledger
 from ccm.evidence.records import EvidenceRecord, TreeHead, canonical, iso_utc
@@ -104,10 +107,12 @@ def certificate_data(
     head: TreeHead,
     documents: Mapping[str, str],
     issue_date: date,
+    sealer_pem: bytes,
 ) -> dict[str, Any]:
     """The certificate template's data for ``records`` sealed under ``head``.
 
-    ``documents`` maps communication id to the SHA-256 of its signed document.
+    ``documents`` maps communication id to the SHA-256 of its signed document;
+    ``sealer_pem`` is the sealing certificate (first) and its chain.
     """
     timeline = []
     for record in sorted(records, key=lambda r: (r.body["occurred_at"], r.index)):
@@ -179,6 +184,16 @@ def certificate_data(
             "ledger": head.ledger,
         },
         "sandbox": any(r.body["details"].get("sandbox") == "true" for r in records),
+        "sealer": _sealer_view(sealer_pem),
+    }
+
+
+def _sealer_view(pem: bytes) -> dict[str, str]:
+    """Subject and SHA-256 fingerprint of the sealing certificate, for a reader to match."""
+    certificate = x509.load_pem_x509_certificates(pem)[0]
+    return {
+        "subject": certificate.subject.rfc4514_string(),
+        "sha256": certificate.fingerprint(hashes.SHA256()).hex(),
     }
 
 
@@ -279,6 +294,7 @@ def build_pack(
         head=head,
         documents=documents,
         issue_date=created_at.astimezone(BRASILIA).date(),
+        sealer_pem=sealer.certificates_pem(),
     )
     certificate_id = f"CCN-{head.tree_size}-{records[-1].hash[:12]}"
     readme = _README.format(

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from sqlalchemy import Engine
 
 from ccm.composition import Composer
@@ -252,6 +254,8 @@ def test_the_certificate_is_signed_and_readable(built: Built, tmp_path: Path) ->
     for record in records:
         assert record["hash"] in flat
     assert json.loads(files["manifest.json"])["checkpoint"]["root_hash"] in flat
+    sealer = x509.load_pem_x509_certificates(files["certs/sealer.pem"])[0]
+    assert sealer.fingerprint(hashes.SHA256()).hex() in flat
 
 
 # -- tampering ----------------------------------------------------------------------------
