@@ -51,6 +51,17 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.findings
 
+    def add(self, kind: Kind, message: str, *, row: "_Row | None" = None) -> None:
+        """Record a finding, about ``row`` when it names one event."""
+        self.findings.append(
+            Finding(
+                kind=kind,
+                message=message,
+                event_id=row.id if row else None,
+                position=row.position if row else None,
+            )
+        )
+
 
 @dataclass(slots=True)
 class _Row:
@@ -73,14 +84,10 @@ def _load(ledger: Ledger, report: AuditReport) -> list[_Row]:
             body = None
         row = _Row(position, event_id, digest, body, intact)
         if body is None or not intact:
-            report.findings.append(
-                Finding(
-                    kind="altered",
-                    event_id=event_id,
-                    position=position,
-                    message=f"event {event_id} at position {position}: its body no longer "
-                    "matches its hash",
-                )
+            report.add(
+                "altered",
+                f"event {event_id} at position {position}: its body no longer matches its hash",
+                row=row,
             )
             row.intact = False
         elif (
@@ -89,14 +96,11 @@ def _load(ledger: Ledger, report: AuditReport) -> list[_Row]:
             body.get("type"),
             body.get("communication_id"),
         ) != (event_id, case_id, kind, communication):
-            report.findings.append(
-                Finding(
-                    kind="altered",
-                    event_id=event_id,
-                    position=position,
-                    message=f"event {event_id} at position {position}: its columns (id, "
-                    "communication, case, type) no longer match its hashed body",
-                )
+            report.add(
+                "altered",
+                f"event {event_id} at position {position}: its columns (id, "
+                "communication, case, type) no longer match its hashed body",
+                row=row,
             )
         rows.append(row)
     return rows
@@ -139,25 +143,16 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
     missing = sorted(set(range(top + 1)) - set(by_index))
     for index in missing:
         after = by_index.get(index + 1)
-        report.findings.append(
-            Finding(
-                kind="deleted",
-                message=f"the event with index {index} is missing"
-                + (f" (it came before event {after[0].id})" if after else ""),
-            )
+        report.add(
+            "deleted",
+            f"the event with index {index} is missing"
+            + (f" (it came before event {after[0].id})" if after else ""),
         )
     inserted: set[int] = set()
 
     def flag(row: _Row, why: str) -> None:
         inserted.add(row.position)
-        report.findings.append(
-            Finding(
-                kind="inserted",
-                event_id=row.id,
-                position=row.position,
-                message=f"event {row.id} at position {row.position} {why}",
-            )
-        )
+        report.add("inserted", f"event {row.id} at position {row.position} {why}", row=row)
 
     for index, group in sorted(by_index.items()):
         first = group[0]
@@ -174,26 +169,19 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
     keep = _in_order([_index(r) or 0 for r in placed])
     for i, row in enumerate(placed):
         if i not in keep:
-            report.findings.append(
-                Finding(
-                    kind="reordered",
-                    event_id=row.id,
-                    position=row.position,
-                    message=f"event {row.id} has index {_index(row)} but was moved to "
-                    f"position {row.position}",
-                )
+            report.add(
+                "reordered",
+                f"event {row.id} has index {_index(row)} but was moved to position {row.position}",
+                row=row,
             )
     if not missing and not inserted and len(keep) == len(placed):
         for row in placed:
             if _index(row) != row.position:
-                report.findings.append(
-                    Finding(
-                        kind="reordered",
-                        event_id=row.id,
-                        position=row.position,
-                        message=f"event {row.id} has index {_index(row)} but is stored at "
-                        f"position {row.position}",
-                    )
+                report.add(
+                    "reordered",
+                    f"event {row.id} has index {_index(row)} but is stored at "
+                    f"position {row.position}",
+                    row=row,
                 )
     unique = {i: g[0] for i, g in by_index.items() if len(g) == 1}
     for index, row in sorted(unique.items()):
@@ -204,14 +192,11 @@ def _structure(rows: list[_Row], report: AuditReport) -> None:
         if expected is None or row.body.get("prev_hash") == expected:
             continue
         if before is not None and before.intact:  # otherwise already reported as altered
-            report.findings.append(
-                Finding(
-                    kind="altered",
-                    event_id=before.id,
-                    position=before.position,
-                    message=f"event {before.id} at position {before.position} was altered and "
-                    f"re-hashed: event {row.id} after it links to a different hash",
-                )
+            report.add(
+                "altered",
+                f"event {before.id} at position {before.position} was altered and "
+                f"re-hashed: event {row.id} after it links to a different hash",
+                row=before,
             )
 
 
@@ -234,26 +219,16 @@ def _checkpoints(
         if verifier is not None:
             check = verifier.verify_seal(head.signed_bytes(), head.seal)
             if not check.ok:
-                report.findings.append(
-                    Finding(
-                        kind="checkpoint",
-                        message=f"{name}: seal invalid: " + "; ".join(check.problems),
-                    )
-                )
+                report.add("checkpoint", f"{name}: seal invalid: " + "; ".join(check.problems))
         if head.tree_size > len(tree):
-            report.findings.append(
-                Finding(
-                    kind="deleted",
-                    message=f"{name} covers {head.tree_size} events; the ledger holds {len(tree)}",
-                )
+            report.add(
+                "deleted", f"{name} covers {head.tree_size} events; the ledger holds {len(tree)}"
             )
         elif tree.root(head.tree_size).hex() != head.root_hash:
-            report.findings.append(
-                Finding(
-                    kind="checkpoint",
-                    message=f"{name}: the events before it no longer produce its signed root "
-                    "(history altered, inserted, deleted or reordered)",
-                )
+            report.add(
+                "checkpoint",
+                f"{name}: the events before it no longer produce its signed root "
+                "(history altered, inserted, deleted or reordered)",
             )
 
 
