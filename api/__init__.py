@@ -1,3 +1,1 @@
-"""HTTP API (FastAPI). Empty until the service exists; the engine is used through the CLI."""
-
-__all__: list[str] = []
+"""The HTTP API (FastAPI), versioned under ``/v1``."""

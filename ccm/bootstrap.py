@@ -5,7 +5,7 @@ it builds gets its collaborators through keyword-only constructor arguments.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -20,8 +20,12 @@ from ccm.evidence.ledger import Ledger
 from ccm.identifiers import ProtocolIssuer
 from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_database
 from ccm.persistence.artifacts import FileArtifactStore, S3ArtifactStore
-from ccm.ports import ArtifactStore
-from channels.sandbox import SandboxEmailChannel
+from ccm.ports import ArtifactStore, ChannelAdapter
+from ccm.service.communications import SUPPORTED_CHANNELS
+from ccm.service.pipeline import Pipeline
+from ccm.workers.broker import build_broker
+from ccm.workers.runtime import WorkerRuntime
+from channels.sandbox import SandboxChannel, SandboxEmailChannel
 from signing import (
     LocalTimestampAuthority,
     PadesProfile,
@@ -38,6 +42,9 @@ from signing.verification import OfflineVerifier
 
 __all__ = [
     "build_artifact_store",
+    "build_channels",
+    "build_pipeline",
+    "build_runtime",
     "build_composer",
     "build_database",
     "build_ledger",
@@ -216,6 +223,42 @@ def development_trust_anchor(settings: Settings) -> Path | None:
     if not uses_development_pki(settings):
         return None
     return ensure_development_pki(settings.pki_dir).ca_certificate.resolve()
+
+
+def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
+    """Channel adapters: the sandbox for every channel until real providers are configured."""
+    return {
+        name: SandboxChannel(
+            name,
+            settings.outbox_dir,
+            delivery_delay=timedelta(seconds=settings.sandbox_delivery_delay_seconds),
+            proof_delay=timedelta(seconds=settings.sandbox_proof_delay_seconds),
+        )
+        for name in SUPPORTED_CHANNELS
+    }
+
+
+def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
+    """What a worker runs: composer (signing), ledger, artefact store and channels."""
+    return Pipeline(
+        engine=engine,
+        composer=build_composer(settings),
+        ledger=build_ledger(settings, engine),
+        store=build_artifact_store(settings),
+        channels=build_channels(settings),
+        signature="development" if uses_development_pki(settings) else "icp_brasil",
+    )
+
+
+def build_runtime(settings: Settings, engine: Engine) -> WorkerRuntime:
+    """A worker runtime on the configured broker (in-memory by default)."""
+    return WorkerRuntime(
+        engine=engine,
+        broker=build_broker(settings.broker_url),
+        pipeline=build_pipeline(settings, engine),
+        threads=settings.worker_threads,
+        relay_interval=settings.relay_interval_seconds,
+    )
 
 
 def today() -> date:

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     """PEM bundle of trusted roots for audits and pack verification (ICP-Brasil roots in
     production); default: the development CA."""
 
+    broker_url: str | None = None
+    """Dramatiq broker: unset or ``memory://`` runs the worker in the API process;
+    ``redis://host:6379/0`` or ``amqp://...`` for separate ``ccm worker`` processes."""
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    relay_interval_seconds: float = Field(default=0.5, gt=0, le=60)
+    """How often the outbox relay looks for due jobs."""
+    sandbox_delivery_delay_seconds: float = Field(default=2.0, ge=0, le=3600)
+    """Sandbox channels: how long after sending the simulated delivery callback comes."""
+    sandbox_proof_delay_seconds: float = Field(default=3.0, ge=0, le=86400)
+    """Sandbox channels: how long after delivery the simulated legal proof comes."""
+
     protocol_layout: str = DEFAULT_LAYOUT
     """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""
     protocol_pattern: str = DEFAULT_PATTERN

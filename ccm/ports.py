@@ -10,6 +10,8 @@ from typing import Protocol
 
 __all__ = [
     "ArtifactStore",
+    "ChannelAdapter",
+    "OutgoingMessage",
     "EmailSender",
     "ProviderSignal",
     "SendReceipt",
@@ -148,4 +150,40 @@ class EmailSender(Protocol):
         Raises:
             ChannelError: the provider refused or could not be reached.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMessage:
+    """One message for one channel, ready for a provider."""
+
+    channel: str
+    communication_id: str
+    idempotency_key: str
+    """Stable across retries: ``<communication>:<channel>``; providers that accept one get it."""
+    payload: bytes
+    media_type: str
+    address: str
+    """Where it goes: an e-mail address, a phone number, a postal address line."""
+
+
+class ChannelAdapter(Protocol):
+    """Sends messages on one channel and says which provider signals will follow."""
+
+    channel: str
+    provider: str
+
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        """Hand ``message`` to the provider; sending the same idempotency key again must
+        not send twice.
+
+        Raises:
+            ChannelError: the provider refused or could not be reached.
+        """
+        ...
+
+    def expected_signals(
+        self, message: OutgoingMessage, receipt: SendReceipt
+    ) -> list[ProviderSignal]:
+        """Signals a sandbox simulates (a real provider's arrive by webhook: empty list)."""
         ...

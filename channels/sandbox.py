@@ -8,6 +8,7 @@ callback (JSON) and, from the recipient's mail program, an RFC 8098 read receipt
 """
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Callable
@@ -15,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
+from ccm.ports import OutgoingMessage as ProviderMessage
 from ccm.ports import ProviderSignal, SendReceipt
 from channels.mdn import build_mdn
 
-__all__ = ["SANDBOX_HEADER", "SandboxEmailChannel"]
+__all__ = ["SANDBOX_HEADER", "SandboxChannel", "SandboxEmailChannel"]
 
 SANDBOX_HEADER = b"X-CCM-Sandbox: true - nothing was delivered to anyone\r\n"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -88,3 +90,138 @@ class SandboxEmailChannel:
             reporting_ua="ccm-sandbox (simulated mail program)",
         )
         return ProviderSignal(kind="mdn", occurred_at=at, raw=raw, media_type="message/rfc822")
+
+
+_EXTENSIONS = {"message/rfc822": "eml", "text/plain": "txt", "application/pdf": "pdf"}
+
+
+class SandboxChannel:
+    """Implements :class:`ccm.ports.ChannelAdapter` for any channel with an outbox folder.
+
+    Sending writes ``outbox/<communication>/<channel>.<ext>`` and a receipt beside it; the
+    same idempotency key finds the receipt and sends nothing again. The simulated signals
+    are each channel's delivery and then its legal proof: a read receipt (e-mail), a
+    "CIENTE" reply (SMS, WhatsApp), an AR returned as delivered (registered letter).
+    """
+
+    provider = "sandbox"
+
+    def __init__(
+        self,
+        channel: str,
+        outbox: Path,
+        *,
+        delivery_delay: timedelta,
+        proof_delay: timedelta,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        if channel not in {"email", "sms", "whatsapp", "registered_mail"}:
+            raise ValueError(f"the sandbox has no {channel} channel")
+        self.channel = channel
+        self.outbox = outbox
+        self._delivery = delivery_delay
+        self._proof = proof_delay
+        self._clock = clock
+
+    def _paths(self, message: ProviderMessage) -> tuple[Path, Path]:
+        folder = self.outbox / _SAFE.sub("_", message.communication_id)
+        name = _SAFE.sub("_", message.idempotency_key)
+        extension = _EXTENSIONS.get(message.media_type, "bin")
+        return folder / f"{name}.{extension}", folder / f"{name}.receipt.json"
+
+    def send(self, message: ProviderMessage) -> SendReceipt:
+        body, receipt_path = self._paths(message)
+        if receipt_path.exists():  # a retry after a crash: already sent, send nothing
+            stored = json.loads(receipt_path.read_text())
+            return SendReceipt(
+                provider=self.provider,
+                provider_message_id=stored["message_id"],
+                accepted_at=datetime.fromisoformat(stored["accepted_at"]),
+                raw_response=receipt_path.read_bytes(),
+                sandbox=True,
+            )
+        body.parent.mkdir(parents=True, exist_ok=True)
+        header = SANDBOX_HEADER if message.media_type == "message/rfc822" else b""
+        body.write_bytes(header + message.payload)
+        accepted_at = self._clock()
+        message_id = f"sandbox-{uuid.uuid4()}"
+        response = {
+            "provider": self.provider,
+            "sandbox": True,
+            "status": "accepted",
+            "channel": self.channel,
+            "message_id": message_id,
+            "idempotency_key": message.idempotency_key,
+            "accepted_at": accepted_at.isoformat(),
+        }
+        raw = json.dumps(response, sort_keys=True).encode()
+        tmp = receipt_path.with_name(f".{receipt_path.name}.tmp")
+        tmp.write_bytes(raw)
+        os.replace(tmp, receipt_path)
+        return SendReceipt(
+            provider=self.provider,
+            provider_message_id=message_id,
+            accepted_at=accepted_at,
+            raw_response=raw,
+            sandbox=True,
+        )
+
+    def expected_signals(
+        self, message: ProviderMessage, receipt: SendReceipt
+    ) -> list[ProviderSignal]:
+        delivered_at = receipt.accepted_at + self._delivery
+        proof_at = delivered_at + self._proof
+        callback = {
+            "provider": self.provider,
+            "sandbox": True,
+            "event": "delivered",
+            "channel": self.channel,
+            "message_id": receipt.provider_message_id,
+            "timestamp": delivered_at.isoformat(),
+        }
+        signals = [
+            ProviderSignal(
+                kind="delivered",
+                occurred_at=delivered_at,
+                raw=json.dumps(callback, sort_keys=True).encode(),
+                media_type="application/json",
+            )
+        ]
+        if self.channel == "email":
+            read = SandboxEmailChannel(self.outbox).simulate_read(
+                receipt, message.payload, after=proof_at - receipt.accepted_at
+            )
+            signals.append(read)
+        elif self.channel in {"sms", "whatsapp"}:
+            reply = {
+                "sandbox": True,
+                "From": message.address,
+                "Body": "CIENTE",
+                "InReplyTo": receipt.provider_message_id,
+                "timestamp": proof_at.isoformat(),
+            }
+            signals.append(
+                ProviderSignal(
+                    kind="reply",
+                    occurred_at=proof_at,
+                    raw=json.dumps(reply, sort_keys=True).encode(),
+                    media_type="application/json",
+                )
+            )
+        else:
+            ar = {
+                "sandbox": True,
+                "tracking_code": "SANDBOX",
+                "status": "delivered",
+                "delivered_on": proof_at.date().isoformat(),
+                "receiver_name": "SANDBOX",
+            }
+            signals.append(
+                ProviderSignal(
+                    kind="ar",
+                    occurred_at=proof_at,
+                    raw=json.dumps(ar, sort_keys=True).encode(),
+                    media_type="application/json",
+                )
+            )
+        return signals

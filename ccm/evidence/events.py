@@ -56,6 +56,8 @@ class EventType(StrEnum):
     EXPIRED = "expired"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     CANCELLED = "cancelled"
+    EVIDENCE_RETRIEVED = "evidence_retrieved"
+    """Someone retrieved this communication's document, events or evidence pack."""
 
     @property
     def uri(self) -> str:
@@ -81,6 +83,7 @@ _URIS: dict[EventType, str] = {
     EventType.EXPIRED: _ETSI + "AcceptanceRejectionExpiry",
     EventType.ATTEMPTS_EXHAUSTED: _CCM + "AttemptsExhausted",
     EventType.CANCELLED: _CCM + "Cancellation",
+    EventType.EVIDENCE_RETRIEVED: _CCM + "EvidenceRetrieval",
 }
 
 NEGATIVE_EVENTS = frozenset(

@@ -170,7 +170,9 @@ def certificate_data(
     day, time = _local(head.issued_at)
     return {
         "operator": dict(parties.operator),
-        "addressee": {k: parties.addressee[k] for k in ("name", "cpf", "address")},
+        "addressee": {
+            k: parties.addressee[k] for k in ("name", "cpf", "address") if parties.addressee.get(k)
+        },
         "issue_date": issue_date.isoformat(),
         "subject": {"kind": subject.kind, "id": subject.id},
         "communications": communications,

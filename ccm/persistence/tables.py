@@ -1,8 +1,28 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations create and evolve them."""
 
-from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
-__all__ = ["daily_sequences", "evidence_checkpoints", "evidence_events", "metadata"]
+__all__ = [
+    "api_keys",
+    "communications",
+    "daily_sequences",
+    "deliveries",
+    "evidence_checkpoints",
+    "evidence_events",
+    "jobs",
+    "metadata",
+]
 
 metadata = MetaData()
 
@@ -41,3 +61,70 @@ evidence_checkpoints = Table(
     Column("seal", LargeBinary, nullable=False),
 )
 """Signed and timestamped tree heads."""
+
+communications = Table(
+    "communications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("template", String(80), nullable=False),
+    Column("template_version", String(40), nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("channels", Text, nullable=False),
+    Column("case_id", String(120), nullable=True, index=True),
+    Column("status", String(20), nullable=False),
+    Column("submitted_by", String(40), nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("document_id", String(64), nullable=True),
+    Column("document_sha256", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("submitted_by", "idempotency_key", name="uq_communications_idempotency"),
+)
+"""What a client asked for, and where it stands. ``data`` and ``recipient`` hold the
+request as JSON (personal data stays here, never in evidence events)."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("communication_id", String(40), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("provider", String(40), nullable=True),
+    Column("provider_message_id", String(200), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""One row per communication and channel: the idempotency claim for sending (recorded
+before the provider is called, stable across retries) and the channel's state."""
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("communication_id", String(40), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("channel", String(20), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("state", String(12), nullable=False, index=True),
+    Column("run_after", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""The transactional outbox: jobs written with the request, enqueued from here, done once."""
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("roles", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+"""API keys: ``ccm_<id>_<secret>``; only the SHA-256 of the secret is stored."""

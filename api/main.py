@@ -1,0 +1,127 @@
+"""The FastAPI application: ``create_app(settings)`` builds it around one set of services.
+
+Errors are JSON with the field and the rule (``422``), never a stack trace: anything
+unexpected is logged and answered ``500 {"detail": "internal error"}``.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from api.deps import Services
+from api.metrics import REQUESTS
+from api.routes import communications, health
+from ccm.bootstrap import (
+    build_artifact_store,
+    build_composer,
+    build_database,
+    build_ledger,
+    build_sealer,
+)
+from ccm.config import Settings
+from ccm.errors import (
+    ArtifactNotFound,
+    DataValidationError,
+    EvidenceError,
+    TemplateNotFound,
+)
+from ccm.service.communications import IdempotencyConflict
+
+__all__ = ["build_services", "create_app"]
+
+log = logging.getLogger("ccm.api")
+
+
+def _errors_json(errors: list[dict[str, str]], detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY
+    )
+
+
+def build_services(settings: Settings, engine: Engine | None = None) -> Services:
+    """What the API needs, built once per process from ``settings``."""
+    engine = engine or build_database(settings)
+    return Services(
+        settings=settings,
+        engine=engine,
+        composer=build_composer(settings),
+        ledger=build_ledger(settings, engine),
+        store=build_artifact_store(settings),
+        sealer=build_sealer(settings),
+    )
+
+
+def create_app(services: Services, *, on_shutdown: list[object] | None = None) -> FastAPI:
+    """The API around ``services`` (see :func:`build_services`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for stop in on_shutdown or []:
+            stop()  # type: ignore[operator]
+
+    app = FastAPI(
+        title="ccm",
+        version="1",
+        summary="Provable customer communications: compose, sign, send, prove.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.include_router(communications.router)
+    app.include_router(health.router)
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        route = request.scope.get("route")
+        REQUESTS.labels(
+            route=getattr(route, "path", "unmatched"), status=response.status_code
+        ).inc()
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = []
+        for item in error.errors():
+            path = ".".join(str(p) for p in item["loc"] if p != "body")
+            errors.append({"path": path, "rule": str(item["msg"])})
+        return _errors_json(errors, "invalid request")
+
+    @app.exception_handler(DataValidationError)
+    async def invalid_data(_: Request, error: DataValidationError) -> JSONResponse:
+        errors = []
+        for item in error.errors:
+            path = (
+                item.path
+                if item.path.startswith(("channels", "recipient"))
+                else f"data.{item.path}".rstrip(".")
+            )
+            errors.append({"path": path, "rule": item.message})
+        return _errors_json(
+            errors, "invalid data for the template" if error.template else "invalid request"
+        )
+
+    @app.exception_handler(TemplateNotFound)
+    async def unknown_template(_: Request, error: TemplateNotFound) -> JSONResponse:
+        return _errors_json([{"path": "template", "rule": str(error)}], "unknown template")
+
+    @app.exception_handler(IdempotencyConflict)
+    async def conflict(_: Request, error: IdempotencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(EvidenceError)
+    @app.exception_handler(ArtifactNotFound)
+    async def not_there(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    return app

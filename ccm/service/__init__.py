@@ -1,0 +1,1 @@
+"""The service layer: accepting requests, running jobs, access keys."""

@@ -1,0 +1,432 @@
+"""What workers do: compose and sign, send on each channel, record each provider signal.
+
+Every step is safe to run twice. Events are recorded only if the ledger does not hold
+them yet; a send claims its delivery row (communication + channel) before the provider
+is called and passes the same idempotency key on every retry, so a crash between the
+provider's answer and our bookkeeping re-sends nothing (the sandbox finds its receipt;
+real providers get the key where they accept one).
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from ccm.composition import Composer, DocumentRendering, EmailRendering, TextRendering
+from ccm.composition.mime import build_email
+from ccm.errors import EvidenceError
+from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
+from ccm.evidence.ledger import Ledger
+from ccm.persistence.tables import communications, deliveries, jobs
+from ccm.ports import ArtifactStore, ChannelAdapter, OutgoingMessage
+from ccm.service.communications import CommunicationRecord, Status, get_communication
+from ccm.service.outbox import Job, add_job, claim, finish, give_back
+
+__all__ = ["Pipeline"]
+
+_RANK = {"claimed": 0, "sent": 1, "delivered": 2, "proven": 3, "failed": -1}
+_STATUS = {0: Status.PROCESSING, 1: Status.SENT, 2: Status.DELIVERED, 3: Status.PROVEN}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Pipeline:
+    """Runs jobs by id. One per worker process, shared by its threads."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        composer: Composer,
+        ledger: Ledger,
+        store: ArtifactStore,
+        channels: Mapping[str, ChannelAdapter],
+        signature: str,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._engine = engine
+        self._composer = composer
+        self._ledger = ledger
+        self._store = store
+        self._channels = channels
+        self._signature = signature
+        self._clock = clock
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._insert = dialect.insert
+
+    def run(self, job_id: int) -> None:
+        """Run job ``job_id`` if it is due and nobody else holds it.
+
+        Failures are recorded on the job and retried with backoff; they never escape,
+        so the broker does not retry behind the outbox's back.
+        """
+        job = claim(self._engine, job_id, now=self._clock())
+        if job is None:
+            return
+        try:
+            {"compose": self._compose, "send": self._send, "signal": self._signal}[job.kind](job)
+        except Exception as err:  # noqa: BLE001 - recorded on the job, retried or failed
+            retried = give_back(
+                self._engine, job, error=f"{type(err).__name__}: {err}", now=self._clock()
+            )
+            if not retried and job.kind == "send" and job.channel:
+                self._set_delivery(job.communication_id, job.channel, "failed")
+                self._fail_if_nothing_left(job)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _compose(self, job: Job) -> None:
+        record = self._communication(job.communication_id)
+        channel = Channel(record.channels[0]) if record.channels else Channel.SYSTEM
+        common: dict[str, Any] = {"communication_id": record.id, "case_id": record.case_id}
+        if not self._has(record.id, EventType.SUBMISSION_ACCEPTED):
+            self._ledger.append(
+                EvidenceEvent(
+                    type=EventType.SUBMISSION_ACCEPTED,
+                    channel=channel,
+                    occurred_at=record.created_at,
+                    actor=f"api_key:{record.submitted_by}",
+                    details={
+                        "template": record.template,
+                        "template_version": record.template_version,
+                    },
+                    **common,
+                )
+            )
+        composition = self._composition(record)
+        document = self._composer.render(composition, "document")
+        assert isinstance(document, DocumentRendering)
+        if not self._has(record.id, EventType.DOCUMENT_SIGNED):
+            stored = self._store.put(document.pdf, media_type="application/pdf")
+            self._ledger.append_many(
+                [
+                    EvidenceEvent(
+                        type=EventType.CONTENT_COMPOSED,
+                        channel=channel,
+                        occurred_at=self._clock(),
+                        actor="ccm",
+                        details={
+                            "template": document.template,
+                            "template_digest": document.template_digest,
+                            "document_id": composition.doc.id,
+                        },
+                        **common,
+                    ),
+                    EvidenceEvent(
+                        type=EventType.DOCUMENT_SIGNED,
+                        channel=channel,
+                        occurred_at=self._clock(),
+                        actor="ccm",
+                        artifacts=(
+                            ArtifactRef(
+                                role="signed_document",
+                                sha256=stored.sha256,
+                                media_type="application/pdf",
+                            ),
+                        ),
+                        details={"signature": self._signature, "document_id": composition.doc.id},
+                        **common,
+                    ),
+                ]
+            )
+            sha256 = stored.sha256
+        else:
+            sha256 = self._signed_document(record.id)
+        now = self._clock()
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(communications)
+                .where(communications.c.id == record.id)
+                .values(document_sha256=sha256, status=Status.PROCESSING, updated_at=now)
+            )
+            queued = {
+                r.channel
+                for r in connection.execute(
+                    select(jobs.c.channel).where(
+                        jobs.c.communication_id == record.id, jobs.c.kind == "send"
+                    )
+                )
+            }
+            for name in record.channels:
+                if name not in queued:
+                    add_job(
+                        connection,
+                        communication_id=record.id,
+                        kind="send",
+                        channel=name,
+                        run_after=now,
+                    )
+            finish(connection, job.id)
+
+    def _send(self, job: Job) -> None:
+        assert job.channel is not None
+        record = self._communication(job.communication_id)
+        adapter = self._channels[job.channel]
+        self._claim_delivery(record.id, job.channel)
+        message = self._message(record, job.channel)
+        receipt = adapter.send(message)
+        response = self._store.put(receipt.raw_response, media_type="application/json")
+        body = self._store.put(message.payload, media_type=message.media_type)
+        channel = Channel(job.channel)
+        sandbox = {"sandbox": "true"} if receipt.sandbox else {}
+        if not self._has(record.id, EventType.RELAY_ACCEPTED, channel):
+            self._ledger.append(
+                EvidenceEvent(
+                    type=EventType.RELAY_ACCEPTED,
+                    channel=channel,
+                    communication_id=record.id,
+                    case_id=record.case_id,
+                    occurred_at=receipt.accepted_at,
+                    actor="ccm",
+                    provider=receipt.provider,
+                    provider_message_id=receipt.provider_message_id,
+                    payload_sha256=response.sha256,
+                    artifacts=(
+                        ArtifactRef(
+                            role="message", sha256=body.sha256, media_type=message.media_type
+                        ),
+                    ),
+                    details=sandbox,
+                )
+            )
+        signals = adapter.expected_signals(message, receipt)
+        stored = [self._store.put(s.raw, media_type=s.media_type) for s in signals]
+        with self._engine.begin() as connection:
+            self._advance(
+                connection,
+                record.id,
+                job.channel,
+                "sent",
+                receipt.provider,
+                receipt.provider_message_id,
+            )
+            already = connection.execute(
+                select(jobs.c.id).where(
+                    jobs.c.communication_id == record.id,
+                    jobs.c.kind == "signal",
+                    jobs.c.channel == job.channel,
+                )
+            ).first()
+            if already is None:
+                for signal, artefact in zip(signals, stored, strict=True):
+                    add_job(
+                        connection,
+                        communication_id=record.id,
+                        kind="signal",
+                        channel=job.channel,
+                        run_after=signal.occurred_at,
+                        payload={
+                            "kind": signal.kind,
+                            "sha256": artefact.sha256,
+                            "media_type": signal.media_type,
+                            "occurred_at": signal.occurred_at.isoformat(),
+                            "provider": receipt.provider,
+                            "provider_message_id": receipt.provider_message_id,
+                            "sandbox": receipt.sandbox,
+                        },
+                    )
+            finish(connection, job.id)
+
+    def _signal(self, job: Job) -> None:
+        assert job.channel is not None
+        record = self._communication(job.communication_id)
+        signal = job.payload
+        event = self._signal_event(record, job.channel, signal)
+        if not any(
+            r.body["provider_event_id"] == event.provider_event_id
+            for r in self._ledger.records(communication_id=record.id)
+        ):
+            self._ledger.append(event)
+        proven = event.type is EventType.RECIPIENT_ACCEPTED or (
+            event.type is EventType.CONTENT_ACCESSED and signal["kind"] == "mdn"
+        )
+        state = "proven" if proven else "delivered"
+        with self._engine.begin() as connection:
+            self._advance(connection, record.id, job.channel, state)
+            finish(connection, job.id)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _signal_event(
+        self, record: CommunicationRecord, channel: str, signal: dict[str, Any]
+    ) -> EvidenceEvent:
+        kind, sha256, media_type = signal["kind"], signal["sha256"], signal["media_type"]
+        details = {"sandbox": "true"} if signal.get("sandbox") else {}
+        common: dict[str, Any] = {
+            "communication_id": record.id,
+            "case_id": record.case_id,
+            "channel": Channel(channel),
+            "occurred_at": datetime.fromisoformat(signal["occurred_at"]),
+            "provider": signal["provider"],
+            "provider_message_id": signal["provider_message_id"],
+            "provider_event_id": f"{kind}:{sha256[:32]}",
+        }
+        if kind == "delivered":
+            if channel == "email":
+                details["signature"] = self._signature
+            return EvidenceEvent(
+                type=EventType.CONTENT_HANDED_OVER,
+                actor=f"provider:{signal['provider']}",
+                payload_sha256=sha256,
+                details={**details, "provider_status": "delivered"},
+                **common,
+            )
+        role, method, event_type = {
+            "mdn": ("mdn", "mdn", EventType.CONTENT_ACCESSED),
+            "reply": ("reply", "reply", EventType.RECIPIENT_ACCEPTED),
+            "ar": ("ar_record", "ar", EventType.RECIPIENT_ACCEPTED),
+        }[kind]
+        extra = {"disposition": "displayed"} if kind == "mdn" else {}
+        if kind == "reply":
+            extra = {"keyword": "CIENTE"}
+        return EvidenceEvent(
+            type=event_type,
+            actor="recipient",
+            artifacts=(ArtifactRef(role=role, sha256=sha256, media_type=media_type),),
+            details={**details, "method": method, **extra},
+            **common,
+        )
+
+    def _communication(self, communication_id: str) -> CommunicationRecord:
+        record = get_communication(self._engine, communication_id)
+        if record is None:
+            raise EvidenceError(f"unknown communication {communication_id}")
+        return record
+
+    def _composition(self, record: CommunicationRecord) -> Any:
+        return self._composer.prepare(
+            record.template, record.data, locale=record.locale, document_id=record.document_id
+        )
+
+    def _signed_document(self, communication_id: str) -> str:
+        for r in self._ledger.records(communication_id=communication_id):
+            if r.body["type"] == EventType.DOCUMENT_SIGNED:
+                return str(r.body["artifacts"][0]["sha256"])
+        raise EvidenceError(f"no signed document recorded for {communication_id}")
+
+    def _has(self, communication_id: str, kind: EventType, channel: Channel | None = None) -> bool:
+        return any(
+            r.body["type"] == kind and (channel is None or r.body["channel"] == channel)
+            for r in self._ledger.records(communication_id=communication_id)
+        )
+
+    def _message(self, record: CommunicationRecord, channel: str) -> OutgoingMessage:
+        composition = self._composition(record)
+        pdf = self._store.get(self._signed_document(record.id))
+        recipient = record.recipient
+        key = f"{record.id}:{channel}"
+        if channel == "email":
+            rendering = self._composer.render(composition, "email")
+            assert isinstance(rendering, EmailRendering)
+            message = build_email(
+                composition, rendering, attachment=(f"{composition.doc.id}.pdf", pdf)
+            )
+            del message["To"]  # the request's recipient, not the template data's payer
+            message["To"] = str(recipient["email"])
+            # RFC 8098: ask the recipient's mail program for a read receipt (rule R33).
+            message["Disposition-Notification-To"] = str(message["From"])
+            payload, media_type, address = (
+                message.as_bytes(),
+                "message/rfc822",
+                str(recipient["email"]),
+            )
+        elif channel in {"sms", "whatsapp"}:
+            text = self._composer.render(composition, channel)
+            assert isinstance(text, TextRendering)
+            payload, media_type, address = text.text.encode(), "text/plain", str(recipient["phone"])
+        else:
+            address_line = json.dumps(recipient.get("address"), ensure_ascii=False, sort_keys=True)
+            payload, media_type, address = pdf, "application/pdf", address_line
+        return OutgoingMessage(
+            channel=channel,
+            communication_id=record.id,
+            idempotency_key=key,
+            payload=payload,
+            media_type=media_type,
+            address=address,
+        )
+
+    def _claim_delivery(self, communication_id: str, channel: str) -> None:
+        now = self._clock()
+        with self._engine.begin() as connection:
+            connection.execute(
+                self._insert(deliveries)
+                .values(
+                    communication_id=communication_id,
+                    channel=channel,
+                    state="claimed",
+                    attempts=1,
+                    updated_at=now,
+                )
+                .on_conflict_do_update(
+                    index_elements=["communication_id", "channel"],
+                    set_={"attempts": deliveries.c.attempts + 1, "updated_at": now},
+                )
+            )
+
+    def _set_delivery(self, communication_id: str, channel: str, state: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.communication_id == communication_id,
+                    deliveries.c.channel == channel,
+                )
+                .values(state=state, updated_at=self._clock())
+            )
+
+    def _advance(
+        self,
+        connection: Connection,
+        communication_id: str,
+        channel: str,
+        state: str,
+        provider: str | None = None,
+        provider_message_id: str | None = None,
+    ) -> None:
+        """Move the delivery forward (never back) and derive the communication's status."""
+        row = connection.execute(
+            select(deliveries.c.state).where(
+                deliveries.c.communication_id == communication_id, deliveries.c.channel == channel
+            )
+        ).first()
+        values: dict[str, Any] = {"updated_at": self._clock()}
+        if row is None or _RANK[state] > _RANK.get(row.state, -1):
+            values["state"] = state
+        if provider:
+            values.update(provider=provider, provider_message_id=provider_message_id)
+        connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.communication_id == communication_id, deliveries.c.channel == channel
+            )
+            .values(**values)
+        )
+        ranks = [
+            _RANK[r.state]
+            for r in connection.execute(
+                select(deliveries.c.state).where(deliveries.c.communication_id == communication_id)
+            )
+        ]
+        status = _STATUS[max(max(ranks, default=0), 0)]
+        connection.execute(
+            update(communications)
+            .where(communications.c.id == communication_id)
+            .values(status=status, updated_at=self._clock())
+        )
+
+    def _fail_if_nothing_left(self, job: Job) -> None:
+        record = self._communication(job.communication_id)
+        if record.deliveries and all(d["state"] == "failed" for d in record.deliveries):
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(communications)
+                    .where(communications.c.id == record.id)
+                    .values(status=Status.FAILED, updated_at=self._clock())
+                )

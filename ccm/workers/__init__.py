@@ -1,0 +1,1 @@
+"""Workers: the Dramatiq broker, the job actor and the outbox relay."""
