@@ -39,7 +39,7 @@ log = logging.getLogger("ccm.api")
 
 def _errors_json(errors: list[dict[str, str]], detail: str) -> JSONResponse:
     return JSONResponse(
-        {"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY
+        {"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
     )
 
 

@@ -1,0 +1,89 @@
+"""A real service per module: SQLite, the development PKI, the in-process worker, sandbox
+channels with short delays, and API keys for every role."""
+
+import copy
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.main import build_services, create_app
+from ccm.bootstrap import build_database, build_runtime
+from ccm.config import Settings
+from ccm.service.keys import Role, create_key
+
+REQUEST = Path(__file__).parents[2] / "api" / "examples" / "delinquency-notice-request.json"
+
+
+@dataclass
+class Service:
+    client: TestClient
+    settings: Settings
+    engine: Engine
+    keys: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}"}
+
+    def wait_for(
+        self, communication_id: str, status: str, *, who: str = "admin", seconds: float = 40
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while True:
+            body: dict[str, Any] = self.client.get(
+                f"/v1/communications/{communication_id}", headers=self.auth(who)
+            ).json()
+            if body["status"] == status or time.monotonic() > deadline:
+                return body
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("service")
+    settings = Settings(
+        home=folder,
+        database_url=f"sqlite:///{folder / 'ccm.db'}",
+        sandbox_delivery_delay_seconds=0.2,
+        sandbox_proof_delay_seconds=0.3,
+        relay_interval_seconds=0.05,
+    )
+    (folder / "pki").symlink_to(home / "pki")  # reuse the session's development PKI
+    engine = build_database(settings)
+    runtime = build_runtime(settings, engine)
+    runtime.start()
+    keys = {}
+    for who, roles in {
+        "admin": {Role.ADMIN},
+        "submitter": {Role.SUBMITTER},
+        "other": {Role.SUBMITTER},
+        "legal": {Role.LEGAL},
+        "editor": {Role.EDITOR},
+    }.items():
+        keys[who] = create_key(engine, name=who, roles=roles)[1]
+    app = create_app(build_services(settings, engine))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Service(client, settings, engine, keys)
+    runtime.stop()
+
+
+@pytest.fixture
+def request_body() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(REQUEST.read_text(encoding="utf-8"))
+    return copy.deepcopy(loaded)
+
+
+@pytest.fixture
+def submit(service: Service) -> Callable[..., Any]:
+    def post(body: dict[str, Any], who: str = "submitter", **headers: str) -> Any:
+        return service.client.post(
+            "/v1/communications", json=body, headers={**service.auth(who), **headers}
+        )
+
+    return post
