@@ -80,7 +80,7 @@ def serve(
         engine = build_database(config)
         runtime = build_runtime(config, engine)
         in_process = config.broker_url is None or config.broker_url.startswith("memory://")
-        runtime.start(consume=in_process)
+        runtime.start(consume=in_process, sole_worker=in_process)
         application = create_app(build_services(config, engine), on_shutdown=[runtime.stop])
         token = _demo_key(config.home) if demo else None
     base = f"http://{host}:{port}"

@@ -26,6 +26,7 @@ __all__ = [
     "claim",
     "finish",
     "give_back",
+    "recover",
     "relay_due",
 ]
 
@@ -135,3 +136,21 @@ def give_back(engine: Engine, job: Job, *, error: str, now: datetime) -> bool:
             )
         )
     return retry
+
+
+def recover(engine: Engine) -> int:
+    """Make every unfinished job pending again; return how many.
+
+    For a process that is the only worker (the embedded mode, whose in-memory broker
+    lost everything it held when the process died): whatever was enqueued or running
+    then will never finish unless handed out again. Running twice is harmless (claims
+    and idempotent steps), so this never waits for leases to run out.
+    """
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                update(jobs)
+                .where(jobs.c.state.in_(("enqueued", "running")))
+                .values(state="pending", lease_until=None)
+            ).rowcount
+        )

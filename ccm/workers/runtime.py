@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import dramatiq
 from sqlalchemy import Engine
 
-from ccm.service.outbox import relay_due
+from ccm.service.outbox import recover, relay_due
 from ccm.service.pipeline import Pipeline
 
 __all__ = ["WorkerRuntime"]
@@ -63,8 +63,16 @@ class WorkerRuntime:
         """Hand due jobs to the broker now; return how many."""
         return relay_due(self._engine, self.actor.send, now=self._clock())
 
-    def start(self, *, consume: bool = True) -> None:
-        """Start the relay thread and, with ``consume``, the worker threads."""
+    def start(self, *, consume: bool = True, sole_worker: bool = False) -> None:
+        """Start the relay thread and, with ``consume``, the worker threads.
+
+        ``sole_worker``: no other process works on this database (embedded mode), so jobs
+        left enqueued or running by a previous run are taken back at once.
+        """
+        if sole_worker:
+            recovered = recover(self._engine)
+            if recovered:
+                log.warning("took back %d unfinished jobs from the previous run", recovered)
         if consume:
             self._worker = dramatiq.Worker(self._broker, worker_threads=self._threads)
             self._worker.start()

@@ -1,0 +1,123 @@
+"""Kill the server in the middle of a batch, restart it: every notice completes, once."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from ccm.bootstrap import build_database, build_ledger
+from ccm.config import Settings
+from ccm.evidence.audit import audit_ledger
+from ccm.persistence.tables import jobs
+from ccm.service.keys import Role, create_key
+from tests.api.conftest import REQUEST
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ccm.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+def test_killing_the_server_mid_batch_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, home: Path, pki: Any
+) -> None:
+    (tmp_path / "pki").symlink_to(home / "pki")
+    env = {
+        **os.environ,
+        "CCM_HOME": str(tmp_path),
+        "CCM_SANDBOX_DELIVERY_DELAY_SECONDS": "0.5",
+        "CCM_SANDBOX_PROOF_DELAY_SECONDS": "0.5",
+        "CCM_RELAY_INTERVAL_SECONDS": "0.05",
+    }
+    settings = Settings(home=tmp_path)
+    token = create_key(build_database(settings), name="batch", roles={Role.SUBMITTER})[1]
+    port, log = _free_port(), tmp_path / "server.log"
+    body = json.loads(REQUEST.read_text(encoding="utf-8"))
+    headers = {"Authorization": f"Bearer {token}"}
+
+    server = _start(env, port, log)
+    ids = []
+    for row in range(8):
+        body["recipient"]["id"] = f"BEN-{row}"
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/communications",
+            json=body,
+            headers={**headers, "Idempotency-Key": f"row-{row}"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+    server.send_signal(signal.SIGKILL)  # mid-batch: jobs pending, running and half-sent
+    server.wait()
+    with build_database(settings).connect() as connection:
+        unfinished = connection.execute(
+            select(func.count()).select_from(jobs).where(jobs.c.state != "done")
+        ).scalar_one()
+    assert unfinished > 0  # the kill really interrupted work
+
+    server = _start(env, port, log)
+    try:
+        deadline, pending = time.monotonic() + 120, set(ids)
+        while pending and time.monotonic() < deadline:
+            for communication_id in list(pending):
+                status = httpx.get(
+                    f"http://127.0.0.1:{port}/v1/communications/{communication_id}",
+                    headers=headers,
+                    timeout=10,
+                ).json()["status"]
+                if status == "proven":
+                    pending.discard(communication_id)
+            time.sleep(0.3)
+        assert not pending, f"not proven after restart: {pending}; log: {log.read_text()[-3000:]}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    for communication_id in ids:
+        sent = list((settings.outbox_dir / communication_id).glob("*.eml"))
+        assert len(sent) == 1, communication_id
+    ledger = build_ledger(settings, build_database(settings))
+    per_type = Counter(
+        (r.communication_id, r.body["type"]) for r in ledger.records() if r.communication_id in ids
+    )
+    for communication_id in ids:
+        for kind in (
+            "submission_accepted",
+            "document_signed",
+            "relay_accepted",
+            "content_accessed",
+        ):
+            assert per_type[(communication_id, kind)] == 1, (communication_id, kind)
+    assert audit_ledger(ledger, verifier=None).ok
