@@ -8,6 +8,7 @@ Output is deterministic: the same HTML, stylesheets and fonts give the same byte
 dates come from the HTML ``<meta>`` tags, never the clock.
 """
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +63,16 @@ class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
 
 
 class PdfRenderer:
-    """Renders HTML documents to PDF/A-3b A4 pages, fetching only allowed resources."""
+    """Renders HTML documents to PDF/A-3b A4 pages, fetching only allowed resources.
+
+    Safe to share between threads: one rendering at a time, because Pango's shared font
+    map (kept warm in :attr:`_fonts`) is not thread-safe (concurrent layouts crashed a
+    worker with ``pango_font_metrics_get_approximate_char_width`` assertions). Render in
+    parallel with processes, one renderer each.
+    """
 
     def __init__(self, *, allowed_roots: Sequence[Path], pdf_variant: str = "pdf/a-3b") -> None:
+        self._lock = threading.RLock()
         self._fetcher = ConfinedFetcher(allowed_roots)
         self._fonts = FontConfiguration()
         self._variant = pdf_variant
@@ -74,6 +82,10 @@ class PdfRenderer:
     def stylesheet(self, *, path: Path | None = None, text: str | None = None) -> CSS:
         """A parsed stylesheet from a file or a string, parsed once per renderer."""
         key = f"file:{path}" if path is not None else f"text:{text}"
+        with self._lock:
+            return self._stylesheet(key, path, text)
+
+    def _stylesheet(self, key: str, path: Path | None, text: str | None) -> CSS:
         if key not in self._sheets:
             if path is not None:
                 sheet = CSS(filename=str(path), font_config=self._fonts, url_fetcher=self._fetcher)
@@ -88,6 +100,10 @@ class PdfRenderer:
         Raises:
             TemplateSecurityError: the document refers to a resource it may not load.
         """
+        with self._lock:
+            return self._render(html, base_url, stylesheets)
+
+    def _render(self, html: str, base_url: str, stylesheets: Sequence[CSS]) -> RenderedPdf:
         try:
             document = HTML(string=html, base_url=base_url, url_fetcher=self._fetcher).render(
                 stylesheets=list(stylesheets),
