@@ -9,9 +9,10 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint's native libraries, fonts configuration, and the independent checkers
-# the tests use: poppler (pdfsig, pdftotext, pdftoppm, pdffonts) and openssl.
+# the tests use: poppler (pdfsig, pdftotext, pdftoppm, pdffonts) and openssl; PostgreSQL and
+# Redis servers for the scale-out test (started by the tests themselves, never as services).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
-                poppler-utils openssl
+                poppler-utils openssl postgresql redis-server
 PACKAGES := ccm channels signing api templates
 export UV_PYTHON_DOWNLOADS := never
 

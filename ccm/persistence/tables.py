@@ -113,6 +113,7 @@ jobs = Table(
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=True),
+    Column("worker", String(80), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 """The transactional outbox: jobs written with the request, enqueued from here, done once."""

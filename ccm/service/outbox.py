@@ -9,6 +9,8 @@ restart). Claiming is a conditional update, so a job handed out twice still runs
 """
 
 import json
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +37,8 @@ LEASE = timedelta(minutes=2)
 REDELIVER_AFTER = timedelta(seconds=30)
 """An enqueued job not started by then is handed out again."""
 MAX_ATTEMPTS = 8
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+"""Who ran a job (host and process), recorded on the job for operators."""
 
 
 class Job:
@@ -107,7 +111,12 @@ def claim(engine: Engine, job_id: int, *, now: datetime) -> Job | None:
                     and_(jobs.c.state == "running", jobs.c.lease_until < now),
                 ),
             )
-            .values(state="running", lease_until=now + LEASE, attempts=jobs.c.attempts + 1)
+            .values(
+                state="running",
+                lease_until=now + LEASE,
+                attempts=jobs.c.attempts + 1,
+                worker=WORKER,
+            )
         ).rowcount
         if not taken:
             return None

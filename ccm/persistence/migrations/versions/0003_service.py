@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("lease_until", _WHEN, nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("worker", sa.String(80), nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
     )
     op.create_index("ix_jobs_communication_id", "jobs", ["communication_id"])

@@ -1,0 +1,140 @@
+"""Scale-out for real: PostgreSQL, Redis, the API and two `ccm worker` processes.
+
+Given the same code configured for PostgreSQL and a Redis broker, when a batch of notices
+is posted to the API, then every one reaches `proven`, each was sent exactly once, the
+work was shared by both workers, and the ledger audits clean.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from ccm.config import Settings
+from ccm.evidence.audit import audit_ledger
+from ccm.evidence.ledger import Ledger
+from tests.api.conftest import REQUEST
+from tests.scaleout.conftest import free_port
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+
+def _ccm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ccm.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_api_and_two_workers_on_postgresql_and_redis(
+    tmp_path: Path, home: Path, pki: Any, postgres_url: str, redis_url: str
+) -> None:
+    (tmp_path / "pki").symlink_to(home / "pki")
+    env = {
+        **os.environ,
+        "CCM_HOME": str(tmp_path),
+        "CCM_DATABASE_URL": postgres_url,
+        "CCM_BROKER_URL": redis_url,
+        "CCM_SANDBOX_DELIVERY_DELAY_SECONDS": "0.2",
+        "CCM_SANDBOX_PROOF_DELAY_SECONDS": "0.3",
+        "CCM_RELAY_INTERVAL_SECONDS": "0.1",
+        "CCM_WORKER_THREADS": "1",
+    }
+    upgraded = _ccm("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    created = _ccm("keys", "create", "--role", "submitter", "--name", "batch", env=env)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+
+    port = free_port()
+    logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("api", "w1", "w2")}
+    processes = {
+        "api": subprocess.Popen(
+            [sys.executable, "-m", "ccm.cli", "serve", "--port", str(port)],
+            env=env, stdout=logs["api"], stderr=subprocess.STDOUT,
+        ),
+        **{
+            name: subprocess.Popen(
+                [sys.executable, "-m", "ccm.cli", "worker"],
+                env=env, stdout=logs[name], stderr=subprocess.STDOUT,
+            )
+            for name in ("w1", "w2")
+        },
+    }  # fmt: skip
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        body = json.loads(REQUEST.read_text(encoding="utf-8"))
+        ids = []
+        for row in range(10):
+            body["recipient"]["id"] = f"BEN-{row}"
+            response = httpx.post(
+                f"{base}/v1/communications",
+                json=body,
+                headers={**headers, "Idempotency-Key": f"scale-{row}"},
+                timeout=30,
+            )
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        pending, deadline = set(ids), time.monotonic() + 180
+        while pending and time.monotonic() < deadline:
+            for communication_id in list(pending):
+                status = httpx.get(
+                    f"{base}/v1/communications/{communication_id}", headers=headers, timeout=10
+                ).json()["status"]
+                if status == "proven":
+                    pending.discard(communication_id)
+            time.sleep(0.3)
+        assert not pending, (tmp_path / "w1.log").read_text()[-2000:]
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for handle in logs.values():
+            handle.close()
+
+    settings = Settings(home=tmp_path)
+    for communication_id in ids:
+        assert len(list((settings.outbox_dir / communication_id).glob("*.eml"))) == 1
+    engine = create_engine(postgres_url)
+    ledger = Ledger(engine)
+    counts = Counter((r.communication_id, r.body["type"]) for r in ledger.records())
+    for communication_id in ids:
+        for kind in (
+            "submission_accepted",
+            "document_signed",
+            "relay_accepted",
+            "content_accessed",
+        ):
+            assert counts[(communication_id, kind)] == 1, (communication_id, kind)
+    assert audit_ledger(ledger, verifier=None).ok
+    with engine.connect() as connection:
+        states = dict(
+            connection.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all()
+        )
+        workers = {r[0] for r in connection.execute(text("SELECT DISTINCT worker FROM jobs"))}
+    assert states == {"done": 10 * 4}  # compose, send and two signals each
+    assert len(workers) == 2, workers  # both worker processes took jobs
+    engine.dispose()
