@@ -1,5 +1,5 @@
 # Two entry points, both self-contained on a fresh Debian machine with Python 3.11:
-#   make run   install everything, render every sample and a sample evidence pack into out/
+#   make run   install everything, render the samples into out/, start the service (embedded)
 #   make test  install everything, run linters, type checks and the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -14,6 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
                 poppler-utils openssl postgresql redis-server
 PACKAGES := ccm channels signing api templates
+PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test system deps check clean
@@ -23,6 +24,7 @@ run: deps
 	@$(VENV)/bin/ccm evidence sample --out out/evidence/sample-pack.zip
 	@echo "Samples are in $(CURDIR)/out (PDFs, .eml e-mails, SMS/WhatsApp texts, IVR scripts, agent pages,"
 	@echo "and out/evidence/sample-pack.zip: an evidence pack with its certificate.pdf)."
+	@$(VENV)/bin/ccm serve --demo --port $(PORT)
 
 test: deps check
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
