@@ -1,1 +1,3 @@
 """The HTTP API (FastAPI), versioned under ``/v1``."""
+
+__all__: list[str] = []

@@ -13,7 +13,9 @@
         ├── SigningError            (signing/errors.py adds TimestampError)
         ├── StorageError            an artefact store refused or failed
         │   └── ArtifactNotFound    (LookupError) no artefact under that hash
-        └── EvidenceError           the ledger or a pack cannot do what was asked
+        ├── EvidenceError           the ledger or a pack cannot do what was asked
+        └── ChannelError            a provider refused or failed
+            └── PermanentChannelError  refused for good (bad address): do not retry
 
 Each error renders its keyword context in ``str()`` so logs and CLI output name the
 template, field or file involved.
@@ -24,10 +26,12 @@ from dataclasses import dataclass
 __all__ = [
     "ArtifactNotFound",
     "CCMError",
+    "ChannelError",
     "ConfigurationError",
     "DataError",
     "DataValidationError",
     "EvidenceError",
+    "PermanentChannelError",
     "SigningError",
     "StorageError",
     "TemplateError",
@@ -105,3 +109,11 @@ class ArtifactNotFound(StorageError, LookupError):
 
 class EvidenceError(CCMError):
     """The ledger or an evidence pack cannot do what was asked (unknown id, no events)."""
+
+
+class ChannelError(CCMError):
+    """A provider could not take the message (retried later)."""
+
+
+class PermanentChannelError(ChannelError):
+    """A provider refused the message for good (unknown mailbox, invalid number)."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
+from ccm.errors import PermanentChannelError
 from ccm.ports import OutgoingMessage as ProviderMessage
 from ccm.ports import ProviderSignal, SendReceipt
 from channels.mdn import build_mdn
@@ -130,6 +131,16 @@ class SandboxChannel:
         return folder / f"{name}.{extension}", folder / f"{name}.receipt.json"
 
     def send(self, message: ProviderMessage) -> SendReceipt:
+        """Write the message to the outbox. Addresses containing ``rejeitar`` are refused
+        for good, so failure paths can be tried on the sandbox too.
+
+        Raises:
+            PermanentChannelError: the address asks to be refused.
+        """
+        if "rejeitar" in message.address:
+            raise PermanentChannelError(
+                f"sandbox: {self.channel} address {message.address!r} refused (simulated)"
+            )
         body, receipt_path = self._paths(message)
         if receipt_path.exists():  # a retry after a crash: already sent, send nothing
             stored = json.loads(receipt_path.read_text())

@@ -19,7 +19,7 @@ from ccm.service.communications import (
 )
 from ccm.service.keys import ApiKey, Role
 
-__all__ = ["router"]
+__all__ = ["create", "document", "events", "evidence_pack", "read", "router"]
 
 router = APIRouter(prefix="/v1/communications", tags=["communications"])
 

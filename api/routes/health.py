@@ -10,7 +10,7 @@ from api.deps import Services, services
 from api.metrics import COMMUNICATIONS, JOBS, REGISTRY
 from ccm.persistence.tables import communications, jobs
 
-__all__ = ["router"]
+__all__ = ["healthz", "metrics", "readyz", "router"]
 
 router = APIRouter(tags=["operations"])
 

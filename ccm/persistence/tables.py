@@ -15,6 +15,8 @@ from sqlalchemy import (
 
 __all__ = [
     "api_keys",
+    "batch_rows",
+    "batches",
     "communications",
     "daily_sequences",
     "deliveries",
@@ -129,3 +131,26 @@ api_keys = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 """API keys: ``ccm_<id>_<secret>``; only the SHA-256 of the secret is stored."""
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("submitted_by", String(40), nullable=False),
+    Column("format", String(10), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""An uploaded file of requests (JSONL or CSV)."""
+
+batch_rows = Table(
+    "batch_rows",
+    metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("row", Integer, primary_key=True),
+    Column("communication_id", String(40), nullable=True),
+    Column("errors", Text, nullable=True),
+)
+"""Each row of a batch: the communication it became, or why it was rejected."""

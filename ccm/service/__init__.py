@@ -1,1 +1,3 @@
 """The service layer: accepting requests, running jobs, access keys."""
+
+__all__: list[str] = []

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from ccm.composition import Composer, DocumentRendering, EmailRendering, TextRendering
 from ccm.composition.mime import build_email
-from ccm.errors import EvidenceError
+from ccm.errors import EvidenceError, PermanentChannelError
 from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
 from ccm.persistence.tables import communications, deliveries, jobs
@@ -71,6 +71,8 @@ class Pipeline:
             return
         try:
             {"compose": self._compose, "send": self._send, "signal": self._signal}[job.kind](job)
+        except PermanentChannelError as err:
+            self._refused(job, err)
         except Exception as err:  # noqa: BLE001 - recorded on the job, retried or failed
             retried = give_back(
                 self._engine, job, error=f"{type(err).__name__}: {err}", now=self._clock()
@@ -250,6 +252,30 @@ class Pipeline:
         with self._engine.begin() as connection:
             self._advance(connection, record.id, job.channel, state)
             finish(connection, job.id)
+
+    def _refused(self, job: Job, error: PermanentChannelError) -> None:
+        """The provider refused for good: record why, fail the delivery, no retry."""
+        assert job.channel is not None
+        record = self._communication(job.communication_id)
+        self._ledger.append(
+            EvidenceEvent(
+                type=EventType.RELAY_FAILED,
+                channel=Channel(job.channel),
+                communication_id=record.id,
+                case_id=record.case_id,
+                occurred_at=self._clock(),
+                actor="ccm",
+                reasons=(str(error),),
+            )
+        )
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id)
+                .values(state="failed", lease_until=None, last_error=str(error)[:2000])
+            )
+        self._set_delivery(job.communication_id, job.channel, "failed")
+        self._fail_if_nothing_left(job)
 
     # -- helpers -----------------------------------------------------------------------
 

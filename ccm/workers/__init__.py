@@ -1,1 +1,3 @@
 """Workers: the Dramatiq broker, the job actor and the outbox relay."""
+
+__all__: list[str] = []
