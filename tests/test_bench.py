@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from bench import render as bench
@@ -33,3 +34,14 @@ def test_ledger_benchmark_runs_and_its_proofs_stay_logarithmic(home: Path) -> No
     assert result["audit_ok"] is True and result["tree_size"] == 620
     assert result["proof_hashes_max"] <= result["proof_hashes_bound"] == 10
     assert result["append_batched_per_s"] > 0 and result["ratio_naive_vs_cached_proof"] > 0
+
+
+@pytest.mark.xdist_group("servers")
+def test_api_benchmark_measures_both_endpoints_and_end_to_end(home: Path) -> None:
+    from bench import api as api_bench
+
+    result = api_bench.run(requests=16, notices=2, clients=2, home=str(home))
+    assert result["ccm_errors"] == 0
+    assert result["ccm_per_s"] > 0 and result["bare_per_s"] > 0
+    assert result["ccm_p99_ms"] >= result["ccm_p50_ms"] > 0
+    assert result["e2e_notices_per_min"] > 0

@@ -37,6 +37,8 @@ def readyz(svc: Annotated[Services, Depends(services)], response: Response) -> d
 @router.get("/metrics", response_class=Response)
 def metrics(svc: Annotated[Services, Depends(services)]) -> Response:
     """Prometheus text format: communications by status, jobs by state."""
+    COMMUNICATIONS.clear()  # a state with no rows any more must not keep its last count
+    JOBS.clear()
     with svc.engine.connect() as connection:
         for state, count in connection.execute(
             select(communications.c.status, func.count()).group_by(communications.c.status)

@@ -34,8 +34,10 @@ __all__ = [
 
 LEASE = timedelta(minutes=2)
 """How long a worker may hold a job before another may take it."""
-REDELIVER_AFTER = timedelta(seconds=30)
-"""An enqueued job not started by then is handed out again."""
+REDELIVER_AFTER = timedelta(minutes=10)
+"""An enqueued job not started by then is handed out again (a broker lost it). Long
+enough not to flood a busy queue with copies; the embedded server takes its jobs back
+at start without waiting (see :func:`recover`)."""
 MAX_ATTEMPTS = 8
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 """Who ran a job (host and process), recorded on the job for operators."""

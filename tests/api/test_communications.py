@@ -3,6 +3,7 @@
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -166,3 +167,24 @@ def test_operations_endpoints(service: Service) -> None:
     assert "ccm_communications" in metrics and "ccm_jobs" in metrics
     schema = service.client.get("/openapi.json").json()
     assert "/v1/communications" in schema["paths"]
+
+
+def test_metrics_forget_states_that_emptied(service: Service) -> None:
+    from ccm.persistence.tables import jobs
+
+    with service.engine.begin() as connection:
+        connection.execute(
+            jobs.insert().values(
+                communication_id="com_metrics",
+                kind="compose",
+                payload="{}",
+                state="parked",
+                run_after=datetime.now(UTC),
+                attempts=0,
+                created_at=datetime.now(UTC),
+            )  # fmt: skip
+        )
+    assert 'ccm_jobs{state="parked"} 1.0' in service.client.get("/metrics").text
+    with service.engine.begin() as connection:
+        connection.execute(jobs.delete().where(jobs.c.communication_id == "com_metrics"))
+    assert 'state="parked"' not in service.client.get("/metrics").text
