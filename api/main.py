@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from api.deps import Services
 from api.metrics import REQUESTS
-from api.routes import batches, communications, health, templates
+from api.routes import batches, communications, health, recipients, templates
 from ccm.bootstrap import (
     build_artifact_store,
     build_composer,
@@ -75,6 +75,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(communications.router)
     app.include_router(batches.router)
     app.include_router(templates.router)
+    app.include_router(recipients.router)
     app.include_router(health.router)
 
     @app.middleware("http")

@@ -57,6 +57,13 @@ class CommunicationIn(BaseModel):
         description="email, sms, whatsapp, registered_mail; omitted: chosen from contact data.",
     )
     case_id: str | None = Field(default=None, min_length=1, max_length=120)
+    legal_basis: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=200,
+        description="Why a mandatory notice may use a channel the recipient opted out of "
+        "(e.g. 'RN 593/2023 art. 8'); recorded in the evidence.",
+    )
 
 
 class Attempt(BaseModel):

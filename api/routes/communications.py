@@ -18,6 +18,7 @@ from ccm.service.communications import (
     submit,
 )
 from ccm.service.keys import ApiKey, Role
+from ccm.service.recipients import apply_preferences, get_recipient
 
 __all__ = ["create", "document", "events", "evidence_pack", "read", "router"]
 
@@ -130,6 +131,14 @@ def create(
                 )
             ]
         )
+    mandatory = str(svc.composer.library.manifest(body.template).kind) == "notice"
+    recipient, channels = apply_preferences(
+        get_recipient(svc.engine, body.recipient.id),
+        body.recipient.model_dump(exclude_none=True),
+        body.channels,
+        mandatory=mandatory,
+        legal_basis=body.legal_basis,
+    )
     record, created = submit(
         svc.engine,
         svc.composer,
@@ -137,8 +146,8 @@ def create(
             template=body.template,
             locale=body.locale,
             data=body.data,
-            recipient=body.recipient.model_dump(exclude_none=True),
-            channels=body.channels,
+            recipient=recipient,
+            channels=channels,
             case_id=body.case_id,
         ),
         submitted_by=key.id,

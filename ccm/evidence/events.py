@@ -130,6 +130,7 @@ DETAIL_KEYS = frozenset(
         "sandbox",
         "recording_seconds",
         "identity_items",
+        "legal_basis",
     }
 )
 """The only keys an event's ``details`` may carry. Anything else is refused, so health

@@ -24,6 +24,8 @@ __all__ = [
     "evidence_events",
     "jobs",
     "metadata",
+    "recipient_history",
+    "recipients",
 ]
 
 metadata = MetaData()
@@ -154,3 +156,25 @@ batch_rows = Table(
     Column("errors", Text, nullable=True),
 )
 """Each row of a batch: the communication it became, or why it was rejected."""
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40), nullable=False),
+)
+"""Recipients: contacts with provenance and channel preferences (the current version)."""
+
+recipient_history = Table(
+    "recipient_history",
+    metadata,
+    Column("recipient_id", String(120), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("profile", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(40), nullable=False),
+)
+"""Every version of every recipient profile, never updated."""

@@ -25,6 +25,7 @@ from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore, ChannelAdapter, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
+from ccm.service.recipients import next_allowed
 
 __all__ = ["Pipeline"]
 
@@ -94,10 +95,7 @@ class Pipeline:
                     channel=channel,
                     occurred_at=record.created_at,
                     actor=f"api_key:{record.submitted_by}",
-                    details={
-                        "template": record.template,
-                        "template_version": record.template_version,
-                    },
+                    details=self._submission_details(record),
                     **common,
                 )
             )
@@ -155,6 +153,8 @@ class Pipeline:
                     )
                 )
             }
+            # Rule R22: nothing goes out in the recipient's quiet hours.
+            send_at = next_allowed(now, record.recipient.get("quiet_hours"))
             for name in record.channels:
                 if name not in queued:
                     add_job(
@@ -162,7 +162,7 @@ class Pipeline:
                         communication_id=record.id,
                         kind="send",
                         channel=name,
-                        run_after=now,
+                        run_after=send_at,
                     )
             finish(connection, job.id)
 
@@ -318,6 +318,13 @@ class Pipeline:
             details={**details, "method": method, **extra},
             **common,
         )
+
+    @staticmethod
+    def _submission_details(record: CommunicationRecord) -> dict[str, str]:
+        details = {"template": record.template, "template_version": record.template_version}
+        if record.recipient.get("legal_basis"):  # an opt-out overridden for a mandatory notice
+            details["legal_basis"] = str(record.recipient["legal_basis"])[:200]
+        return details
 
     def _communication(self, communication_id: str) -> CommunicationRecord:
         record = get_communication(self._engine, communication_id)

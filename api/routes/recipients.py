@@ -1,0 +1,115 @@
+"""``/v1/recipients``: contacts with provenance and channel preferences, with history."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.deps import Services, require, services
+from api.schemas import ErrorOut
+from ccm.identifiers import InvalidIdentifier, validate_cpf
+from ccm.service.keys import ApiKey, Role
+from ccm.service.recipients import get_recipient, history, save_recipient
+
+__all__ = ["ProfileIn", "ProfileOut", "read", "read_history", "router", "write"]
+
+router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
+_WRITERS = (Role.SUBMITTER, Role.AGENT)
+_READERS = (Role.SUBMITTER, Role.AGENT, Role.LEGAL)
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class ContactIn(BaseModel):
+    """One contact datum and where it came from (rule R13)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str | dict[str, Any]
+    source: Literal["contract", "beneficiary", "payer", "operator_record", "call_center", "app"]
+    verified_at: datetime | None = None
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(pattern=_HHMM, examples=["21:00"])
+    end: str = Field(pattern=_HHMM, examples=["08:00"])
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[Literal["email", "sms", "whatsapp", "registered_mail"]] = Field(
+        default_factory=list, description="Allowed channels in order of preference."
+    )
+    quiet_hours: QuietHours | None = None
+    locale: Literal["pt-BR", "pt-PT"] | None = None
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=3, max_length=120)
+    cpf: str
+    contacts: dict[Literal["email", "phone", "address"], ContactIn] = Field(default_factory=dict)
+    preferences: Preferences = Field(default_factory=Preferences)
+
+    @field_validator("cpf")
+    @classmethod
+    def _cpf(cls, value: str) -> str:
+        try:
+            return validate_cpf(value)
+        except InvalidIdentifier as err:
+            raise ValueError(str(err)) from err
+
+
+class ProfileOut(BaseModel):
+    id: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+    profile: dict[str, Any]
+
+
+@router.put("/{recipient_id}", response_model=ProfileOut)
+def write(
+    recipient_id: Annotated[str, Field(min_length=1, max_length=120)],
+    body: ProfileIn,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[ApiKey, Depends(require(*_WRITERS))],
+) -> ProfileOut:
+    """Store a new version of the recipient's contacts and preferences."""
+    saved = save_recipient(
+        svc.engine,
+        recipient_id,
+        body.model_dump(mode="json", exclude_none=True),
+        by=key.id,
+        now=datetime.now(UTC),
+    )
+    return ProfileOut.model_validate(saved, from_attributes=True)
+
+
+@router.get("/{recipient_id}", response_model=ProfileOut, responses={404: {"model": ErrorOut}})
+def read(
+    recipient_id: str,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[ApiKey, Depends(require(*_READERS))],
+) -> ProfileOut:
+    found = get_recipient(svc.engine, recipient_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipient {recipient_id}")
+    return ProfileOut.model_validate(found, from_attributes=True)
+
+
+@router.get("/{recipient_id}/history", responses={404: {"model": ErrorOut}})
+def read_history(
+    recipient_id: str,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[ApiKey, Depends(require(*_READERS))],
+) -> list[dict[str, Any]]:
+    """Every version, oldest first: who changed what, when."""
+    versions = history(svc.engine, recipient_id)
+    if not versions:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipient {recipient_id}")
+    return versions
