@@ -12,7 +12,17 @@ from ccm.identifiers import InvalidIdentifier, validate_cpf
 from ccm.service.keys import ApiKey, Role
 from ccm.service.recipients import get_recipient, history, save_recipient
 
-__all__ = ["ProfileIn", "ProfileOut", "read", "read_history", "router", "write"]
+__all__ = [
+    "ContactIn",
+    "Preferences",
+    "ProfileIn",
+    "ProfileOut",
+    "QuietHours",
+    "read",
+    "read_history",
+    "router",
+    "write",
+]
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 _WRITERS = (Role.SUBMITTER, Role.AGENT)

@@ -24,7 +24,16 @@ from ccm.composition import (
 from ccm.errors import TemplateNotFound
 from ccm.service.keys import ApiKey, Role
 
-__all__ = ["PreviewIn", "TemplateOut", "listing", "preview", "router", "schema", "show"]
+__all__ = [
+    "LocaleOut",
+    "PreviewIn",
+    "TemplateOut",
+    "listing",
+    "preview",
+    "router",
+    "schema",
+    "show",
+]
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
 _READERS = (Role.SUBMITTER, Role.EDITOR, Role.APPROVER, Role.LEGAL)
