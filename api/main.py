@@ -35,6 +35,7 @@ from ccm.service.communications import IdempotencyConflict
 __all__ = ["build_services", "create_app"]
 
 log = logging.getLogger("ccm.api")
+MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def _errors_json(errors: list[dict[str, str]], detail: str) -> JSONResponse:
@@ -77,6 +78,20 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(templates.router)
     app.include_router(recipients.router)
     app.include_router(health.router)
+
+    @app.middleware("http")
+    async def limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """JSON bodies up to 2 MB (batches stream their own, larger limit); no NUL in paths."""
+        if "\x00" in request.url.path or "%00" in request.url.path:
+            return JSONResponse({"detail": "NUL characters are not allowed in paths"}, 400)
+        length = request.headers.get("content-length")
+        if (
+            not request.url.path.startswith("/v1/batches")
+            and length is not None
+            and (not length.isdigit() or int(length) > MAX_JSON_BYTES)
+        ):
+            return JSONResponse({"detail": "the request body is limited to 2 MB"}, 413)
+        return await call_next(request)
 
     @app.middleware("http")
     async def count(request: Request, call_next):  # type: ignore[no-untyped-def]

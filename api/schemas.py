@@ -3,11 +3,12 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccm.identifiers import InvalidIdentifier, validate_cpf
 
 __all__ = [
+    "Address",
     "Attempt",
     "CommunicationIn",
     "CommunicationOut",
@@ -16,6 +17,32 @@ __all__ = [
     "Proof",
     "RecipientIn",
 ]
+
+
+def _no_nul(value: Any, path: str = "") -> None:
+    """Refuse NUL characters anywhere (PostgreSQL cannot store them in text)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{path or 'value'}: NUL characters are not allowed")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, path)
+            _no_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _no_nul(item, f"{path}[{i}]")
+
+
+class Address(BaseModel):
+    """A Brazilian postal address (the template's own schema checks the CEP and UF)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line1: str = Field(min_length=3, max_length=120)
+    line2: str | None = Field(default=None, max_length=80)
+    district: str = Field(min_length=2, max_length=80)
+    city: str = Field(min_length=2, max_length=80)
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+    postal_code: str = Field(pattern=r"^[0-9]{5}-?[0-9]{3}$")
 
 
 class RecipientIn(BaseModel):
@@ -31,7 +58,7 @@ class RecipientIn(BaseModel):
     )
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164")
-    address: dict[str, Any] | None = None
+    address: Address | None = None
 
     @field_validator("cpf")
     @classmethod
@@ -46,6 +73,12 @@ class CommunicationIn(BaseModel):
     """``POST /v1/communications``."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        _no_nul(value)
+        return value
 
     template: str = Field(min_length=1, max_length=80, examples=["delinquency_notice"])
     locale: str | None = Field(default=None, examples=["pt-BR"])

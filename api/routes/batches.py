@@ -13,15 +13,15 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, require, services
+from api.routes.communications import prepare_request
 from api.schemas import CommunicationIn, ErrorOut
-from ccm.errors import DataError
+from ccm.errors import DataError, DataValidationError, TemplateNotFound
 from ccm.service.batches import BatchRow, get_batch, retry_failed, submit_batch
-from ccm.service.communications import SubmitRequest
 from ccm.service.keys import ApiKey, Role
 
 __all__ = ["BatchAccepted", "BatchOut", "create", "read", "retry", "router"]
@@ -58,12 +58,19 @@ class BatchOut(BaseModel):
     done: bool
 
 
-def _row(number: int, value: Any) -> BatchRow:
+def _row(number: int, value: Any, svc: Services, api_key: ApiKey, upload: str | None) -> BatchRow:
+    """One row checked exactly as a single ``POST /v1/communications`` would be."""
     if not isinstance(value, dict):
         return BatchRow(row=number, errors=[DataError(path="", message="must be a JSON object")])
     key = value.pop("idempotency_key", None)
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 150):
+        return BatchRow(
+            row=number,
+            errors=[DataError(path="idempotency_key", message="must be 1 to 150 characters")],
+        )
     try:
         body = CommunicationIn.model_validate(value)
+        request, fingerprint = prepare_request(svc, body, api_key)
     except ValidationError as error:
         return BatchRow(
             row=number,
@@ -72,40 +79,38 @@ def _row(number: int, value: Any) -> BatchRow:
                 for e in error.errors()
             ],
         )
-    if body.template == "delinquency_notice" and body.recipient.role != "payer":
-        return BatchRow(
-            row=number,
-            errors=[DataError(path="recipient.role", message="must be the payer (rule R12)")],
-        )
+    except DataValidationError as error:
+        return BatchRow(row=number, errors=list(error.errors))
+    except TemplateNotFound as error:
+        return BatchRow(row=number, errors=[DataError(path="template", message=str(error))])
+    # An upload retried under the same Idempotency-Key gives every row the same key.
+    default = f"upload:{upload}:{number}" if upload else None
     return BatchRow(
-        row=number,
-        idempotency_key=str(key) if key else None,
-        request=SubmitRequest(
-            template=body.template,
-            locale=body.locale,
-            data=body.data,
-            recipient=body.recipient.model_dump(exclude_none=True),
-            channels=body.channels,
-            case_id=body.case_id,
-        ),
+        row=number, idempotency_key=key or default, request=request, fingerprint=fingerprint
     )
 
 
-def _jsonl(text: str) -> list[BatchRow]:
+def _jsonl(text: str, *context: Any) -> list[BatchRow]:
     rows = []
     for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
         try:
-            rows.append(_row(number, json.loads(line)))
-        except ValueError as error:
+            rows.append(_row(number, json.loads(line), *context))
+        except (ValueError, RecursionError) as error:
             rows.append(
                 BatchRow(row=number, errors=[DataError(path="", message=f"not JSON: {error}")])
             )
     return rows
 
 
-def _csv(text: str) -> list[BatchRow]:
-    rows = []
-    for number, record in enumerate(csv.DictReader(io.StringIO(text)), start=1):
+def _csv(text: str, *context: Any) -> list[BatchRow]:
+    rows: list[BatchRow] = []
+    try:
+        records = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as error:
+        return [
+            BatchRow(row=len(rows) + 1, errors=[DataError(path="", message=f"not CSV: {error}")])
+        ]
+    for number, record in enumerate(records, start=1):
         try:
             value: dict[str, Any] = {
                 "template": record.get("template") or "",
@@ -123,12 +128,12 @@ def _csv(text: str) -> list[BatchRow]:
                 value["recipient"]["address"] = json.loads(record["recipient_address"])
             if record.get("channels"):
                 value["channels"] = record["channels"].split("|")
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             rows.append(
                 BatchRow(row=number, errors=[DataError(path="data", message=f"not JSON: {error}")])
             )
             continue
-        rows.append(_row(number, value))
+        rows.append(_row(number, value, *context))
     return rows
 
 
@@ -156,6 +161,7 @@ async def create(
     request: Request,
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(Role.SUBMITTER))],
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> BatchAccepted:
     """Submit every row; partial failures are reported per row, never hidden."""
     kind = _FORMATS.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
@@ -164,16 +170,23 @@ async def create(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "Content-Type must be application/x-ndjson (JSON lines) or text/csv",
         )
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "a batch is at most 50 MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "a batch is at most 50 MB")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"the file is not UTF-8: {error}"
         ) from error
-    rows = _jsonl(text) if kind == "jsonl" else _csv(text)
+    if "\x00" in text:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the file holds NUL characters")
+    parse = _jsonl if kind == "jsonl" else _csv
+    rows = await run_in_threadpool(parse, text, svc, key, idempotency_key)
     if not rows or len(rows) > MAX_ROWS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

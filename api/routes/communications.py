@@ -11,6 +11,7 @@ from ccm.errors import DataError, DataValidationError
 from ccm.evidence.certificate import certificate_renderer
 from ccm.evidence.events import Channel, EventType, EvidenceEvent
 from ccm.evidence.pack import PackParties, PackSubject, build_pack
+from ccm.identifiers import InvalidIdentifier, normalize_cpf, validate_cpf
 from ccm.service.communications import (
     CommunicationRecord,
     SubmitRequest,
@@ -20,7 +21,7 @@ from ccm.service.communications import (
 from ccm.service.keys import ApiKey, Role
 from ccm.service.recipients import apply_preferences, get_recipient
 
-__all__ = ["create", "document", "events", "evidence_pack", "read", "router"]
+__all__ = ["create", "document", "events", "evidence_pack", "prepare_request", "read", "router"]
 
 router = APIRouter(prefix="/v1/communications", tags=["communications"])
 
@@ -31,6 +32,75 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut},
     404: {"model": ErrorOut},
 }
+
+
+def _valid_cpf(value: object) -> bool:
+    """An invalid payer CPF is the template validation's to report, with its path."""
+    try:
+        validate_cpf(str(value))
+    except InvalidIdentifier:
+        return False
+    return isinstance(value, str)
+
+
+def prepare_request(svc: Services, body: CommunicationIn, key: ApiKey) -> tuple[SubmitRequest, str]:
+    """The request to submit, completed from the caller's stored recipient profile, and
+    the fingerprint of the request as sent (idempotency must not depend on the profile).
+
+    Raises:
+        DataValidationError: rule R12, a CPF differing from the profile, an opted-out
+            channel without a legal basis.
+        TemplateNotFound: unknown template.
+    """
+    errors = []
+    if body.template == "delinquency_notice":
+        if body.recipient.role != "payer":
+            errors.append(
+                DataError(
+                    path="recipient.role",
+                    message="a delinquency notice goes to the payer, never a dependent (rule R12)",
+                )
+            )
+        payer = body.data.get("payer")
+        payer_cpf = payer.get("cpf") if isinstance(payer, dict) else None
+        if _valid_cpf(payer_cpf) and normalize_cpf(str(payer_cpf)) != normalize_cpf(
+            body.recipient.cpf
+        ):
+            errors.append(
+                DataError(
+                    path="recipient.cpf",
+                    message="must be the payer's CPF (data.payer.cpf): a delinquency notice "
+                    "goes to the payer, never a dependent (rule R12)",
+                )
+            )
+    if errors:
+        raise DataValidationError(errors)
+    sent = body.recipient.model_dump(mode="json", exclude_none=True)
+    as_sent = SubmitRequest(
+        template=body.template,
+        locale=body.locale,
+        data=body.data,
+        recipient={**sent, **({"legal_basis": body.legal_basis} if body.legal_basis else {})},
+        channels=body.channels,
+        case_id=body.case_id,
+    )
+    mandatory = str(svc.composer.library.manifest(body.template).kind) == "notice"
+    recipient, channels = apply_preferences(
+        get_recipient(svc.engine, body.recipient.id, owner=key.id),
+        sent,
+        body.channels,
+        mandatory=mandatory,
+        legal_basis=body.legal_basis,
+    )
+    completed = SubmitRequest(
+        template=body.template,
+        locale=body.locale,
+        data=body.data,
+        recipient=recipient,
+        channels=channels,
+        case_id=body.case_id,
+    )
+    return completed, as_sent.fingerprint()
 
 
 def _links(communication_id: str) -> dict[str, str]:
@@ -122,34 +192,12 @@ def create(
 ) -> CommunicationOut:
     """Validate against the template and queue it; the same ``Idempotency-Key`` with the
     same body returns the same communication, with another body 409."""
-    if body.template == "delinquency_notice" and body.recipient.role != "payer":
-        raise DataValidationError(
-            [
-                DataError(
-                    path="recipient.role",
-                    message="a delinquency notice goes to the payer, never a dependent (rule R12)",
-                )
-            ]
-        )
-    mandatory = str(svc.composer.library.manifest(body.template).kind) == "notice"
-    recipient, channels = apply_preferences(
-        get_recipient(svc.engine, body.recipient.id),
-        body.recipient.model_dump(exclude_none=True),
-        body.channels,
-        mandatory=mandatory,
-        legal_basis=body.legal_basis,
-    )
+    request, fingerprint = prepare_request(svc, body, key)
     record, created = submit(
         svc.engine,
         svc.composer,
-        SubmitRequest(
-            template=body.template,
-            locale=body.locale,
-            data=body.data,
-            recipient=recipient,
-            channels=channels,
-            case_id=body.case_id,
-        ),
+        request,
+        fingerprint=fingerprint,
         submitted_by=key.id,
         idempotency_key=idempotency_key,
         now=datetime.now(UTC),
@@ -222,7 +270,6 @@ def evidence_pack(
 ) -> Response:
     """The evidence pack (ZIP), verifiable offline with ``ccm evidence verify``."""
     record = _visible(svc, communication_id, key, evidence=True)
-    _record_retrieval(svc, record, key, "evidence_pack")
     operator = record.data.get("operator") or record.data.get("insurer") or {}
     pack = build_pack(
         ledger=svc.ledger,
@@ -248,6 +295,7 @@ def evidence_pack(
         render_certificate=certificate_renderer(svc.composer),
         created_at=datetime.now(UTC),
     )
+    _record_retrieval(svc, record, key, "evidence_pack")  # only once it could be built
     return Response(
         pack,
         media_type="application/zip",

@@ -3,17 +3,21 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import Services, require, services
-from api.schemas import ErrorOut
+from api.schemas import Address, ErrorOut
+from api.schemas import _no_nul as no_nul
 from ccm.identifiers import InvalidIdentifier, validate_cpf
 from ccm.service.keys import ApiKey, Role
 from ccm.service.recipients import get_recipient, history, save_recipient
 
 __all__ = [
-    "ContactIn",
+    "AddressContact",
+    "Contacts",
+    "EmailContact",
+    "PhoneContact",
     "Preferences",
     "ProfileIn",
     "ProfileOut",
@@ -30,14 +34,41 @@ _READERS = (Role.SUBMITTER, Role.AGENT, Role.LEGAL)
 _HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
-class ContactIn(BaseModel):
-    """One contact datum and where it came from (rule R13)."""
+_Source = Literal["contract", "beneficiary", "payer", "operator_record", "call_center", "app"]
+
+
+class EmailContact(BaseModel):
+    """An e-mail address and where it came from (rule R13)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    value: str | dict[str, Any]
-    source: Literal["contract", "beneficiary", "payer", "operator_record", "call_center", "app"]
+    value: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    source: _Source
     verified_at: datetime | None = None
+
+
+class PhoneContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164")
+    source: _Source
+    verified_at: datetime | None = None
+
+
+class AddressContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: Address
+    source: _Source
+    verified_at: datetime | None = None
+
+
+class Contacts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailContact | None = None
+    phone: PhoneContact | None = None
+    address: AddressContact | None = None
 
 
 class QuietHours(BaseModel):
@@ -62,8 +93,14 @@ class ProfileIn(BaseModel):
 
     name: str = Field(min_length=3, max_length=120)
     cpf: str
-    contacts: dict[Literal["email", "phone", "address"], ContactIn] = Field(default_factory=dict)
+    contacts: Contacts = Field(default_factory=Contacts)
     preferences: Preferences = Field(default_factory=Preferences)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        no_nul(value)
+        return value
 
     @field_validator("cpf")
     @classmethod
@@ -82,9 +119,12 @@ class ProfileOut(BaseModel):
     profile: dict[str, Any]
 
 
+_Id = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[^\x00/]+$")]
+
+
 @router.put("/{recipient_id}", response_model=ProfileOut)
 def write(
-    recipient_id: Annotated[str, Field(min_length=1, max_length=120)],
+    recipient_id: _Id,
     body: ProfileIn,
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(*_WRITERS))],
@@ -100,13 +140,24 @@ def write(
     return ProfileOut.model_validate(saved, from_attributes=True)
 
 
+def _namespace(key: ApiKey, owner: str | None) -> str:
+    """Profiles are per client system; only legal (and admin) keys may read another's."""
+    if owner is None or owner == key.id:
+        return key.id
+    if not key.has(Role.LEGAL):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this key may read only its own recipients")
+    return owner
+
+
 @router.get("/{recipient_id}", response_model=ProfileOut, responses={404: {"model": ErrorOut}})
 def read(
-    recipient_id: str,
+    recipient_id: _Id,
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(*_READERS))],
+    owner: str | None = None,
 ) -> ProfileOut:
-    found = get_recipient(svc.engine, recipient_id)
+    """A profile of this key's namespace (legal keys name the ``owner`` key id)."""
+    found = get_recipient(svc.engine, recipient_id, owner=_namespace(key, owner))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipient {recipient_id}")
     return ProfileOut.model_validate(found, from_attributes=True)
@@ -114,12 +165,13 @@ def read(
 
 @router.get("/{recipient_id}/history", responses={404: {"model": ErrorOut}})
 def read_history(
-    recipient_id: str,
+    recipient_id: _Id,
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(*_READERS))],
+    owner: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every version, oldest first: who changed what, when."""
-    versions = history(svc.engine, recipient_id)
+    versions = history(svc.engine, recipient_id, owner=_namespace(key, owner))
     if not versions:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipient {recipient_id}")
     return versions

@@ -160,17 +160,20 @@ batch_rows = Table(
 recipients = Table(
     "recipients",
     metadata,
+    Column("owner", String(40), primary_key=True),
     Column("id", String(120), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("profile", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(40), nullable=False),
 )
-"""Recipients: contacts with provenance and channel preferences (the current version)."""
+"""Recipients: contacts with provenance and channel preferences (the current version),
+one namespace per client system (``owner`` is its API key id)."""
 
 recipient_history = Table(
     "recipient_history",
     metadata,
+    Column("owner", String(40), primary_key=True),
     Column("recipient_id", String(120), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("profile", Text, nullable=False),

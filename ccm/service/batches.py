@@ -20,7 +20,13 @@ from sqlalchemy import Engine, select, update
 from ccm.composition import Composer
 from ccm.errors import CCMError, DataError, DataValidationError
 from ccm.persistence.tables import batch_rows, batches, communications, deliveries, jobs
-from ccm.service.communications import IdempotencyConflict, Status, SubmitRequest, submit
+from ccm.service.communications import (
+    IdempotencyConflict,
+    Status,
+    SubmitRequest,
+    submit,
+    utc,
+)
 
 __all__ = ["BatchRow", "BatchView", "get_batch", "retry_failed", "submit_batch"]
 
@@ -32,6 +38,8 @@ class BatchRow:
     row: int
     request: SubmitRequest | None = None
     idempotency_key: str | None = None
+    fingerprint: str | None = None
+    """Of the row as uploaded, before completion from stored profiles."""
     errors: Sequence[DataError] = ()
 
 
@@ -88,6 +96,7 @@ def submit_batch(
                     submitted_by=submitted_by,
                     idempotency_key=item.idempotency_key or f"batch:{batch_id}:{item.row}",
                     now=now,
+                    fingerprint=item.fingerprint,
                 )
                 communication_id = record.id
             except DataValidationError as error:
@@ -142,7 +151,7 @@ def get_batch(engine: Engine, batch_id: str, *, submitted_by: str | None) -> Bat
         total=batch.total,
         accepted=batch.accepted,
         rejected=batch.rejected,
-        created_at=batch.created_at,
+        created_at=utc(batch.created_at),
         statuses=dict(statuses),
         rejections=[
             {"row": r.row, "errors": json.loads(r.errors)} for r in rows if r.errors is not None

@@ -170,8 +170,12 @@ def submit(
     submitted_by: str,
     idempotency_key: str | None,
     now: datetime,
+    fingerprint: str | None = None,
 ) -> tuple[CommunicationRecord, bool]:
     """Accept ``request``; return the communication and whether it is new.
+
+    ``fingerprint`` identifies the request for idempotency when the caller completed it
+    (from a stored profile, say) after it was sent; default: the request's own.
 
     Raises:
         DataValidationError: the data breaks the template's contract, or a channel cannot
@@ -179,7 +183,7 @@ def submit(
         TemplateNotFound: unknown template or locale.
         IdempotencyConflict: ``idempotency_key`` was used with a different request.
     """
-    fingerprint = request.fingerprint()
+    fingerprint = fingerprint or request.fingerprint()
     if idempotency_key is not None:
         existing = _by_idempotency(engine, submitted_by, idempotency_key)
         if existing is not None:

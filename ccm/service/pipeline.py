@@ -169,6 +169,17 @@ class Pipeline:
     def _send(self, job: Job) -> None:
         assert job.channel is not None
         record = self._communication(job.communication_id)
+        # Rule R22 again at the moment of sending: a backlog or a retry may have pushed
+        # the send into the recipient's quiet hours.
+        allowed_at = next_allowed(self._clock(), record.recipient.get("quiet_hours"))
+        if allowed_at > self._clock():
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job.id)
+                    .values(state="pending", run_after=allowed_at, lease_until=None)
+                )
+            return
         adapter = self._channels[job.channel]
         self._claim_delivery(record.id, job.channel)
         message = self._message(record, job.channel)
@@ -455,8 +466,10 @@ class Pipeline:
         )
 
     def _fail_if_nothing_left(self, job: Job) -> None:
+        """Failed only when every channel of the communication has failed."""
         record = self._communication(job.communication_id)
-        if record.deliveries and all(d["state"] == "failed" for d in record.deliveries):
+        states = {d["channel"]: d["state"] for d in record.deliveries}
+        if all(states.get(channel) == "failed" for channel in record.channels):
             with self._engine.begin() as connection:
                 connection.execute(
                     update(communications)

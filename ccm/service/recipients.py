@@ -50,37 +50,38 @@ class RecipientProfile:
 def save_recipient(
     engine: Engine, recipient_id: str, profile: dict[str, Any], *, by: str, now: datetime
 ) -> RecipientProfile:
-    """Store a new version of the profile (the first is version 1)."""
+    """Store a new version of the profile in the namespace of key ``by`` (first: 1)."""
     text = json.dumps(profile, ensure_ascii=False, sort_keys=True)
+    mine = (recipients.c.owner == by, recipients.c.id == recipient_id)
     with engine.begin() as connection:
-        current = connection.execute(
-            select(recipients.c.version).where(recipients.c.id == recipient_id)
-        ).scalar()
+        current = connection.execute(select(recipients.c.version).where(*mine)).scalar()
         version = (current or 0) + 1
         values = {"version": version, "profile": text, "updated_at": now, "updated_by": by}
         if current is None:
-            connection.execute(recipients.insert().values(id=recipient_id, **values))
+            connection.execute(recipients.insert().values(owner=by, id=recipient_id, **values))
         else:
-            connection.execute(
-                recipients.update().where(recipients.c.id == recipient_id).values(**values)
-            )
+            connection.execute(recipients.update().where(*mine).values(**values))
         connection.execute(
             recipient_history.insert().values(
+                owner=by,
                 recipient_id=recipient_id,
                 version=version,
                 profile=text,
                 changed_at=now,
                 changed_by=by,
-            )  # fmt: skip
+            )
         )
     return RecipientProfile(
         id=recipient_id, version=version, profile=profile, updated_at=now, updated_by=by
     )
 
 
-def get_recipient(engine: Engine, recipient_id: str) -> RecipientProfile | None:
+def get_recipient(engine: Engine, recipient_id: str, *, owner: str) -> RecipientProfile | None:
+    """The profile ``recipient_id`` in the namespace of key ``owner``."""
     with engine.connect() as connection:
-        row = connection.execute(select(recipients).where(recipients.c.id == recipient_id)).first()
+        row = connection.execute(
+            select(recipients).where(recipients.c.owner == owner, recipients.c.id == recipient_id)
+        ).first()
     if row is None:
         return None
     return RecipientProfile(
@@ -92,11 +93,14 @@ def get_recipient(engine: Engine, recipient_id: str) -> RecipientProfile | None:
     )
 
 
-def history(engine: Engine, recipient_id: str) -> list[dict[str, Any]]:
+def history(engine: Engine, recipient_id: str, *, owner: str) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(
             select(recipient_history)
-            .where(recipient_history.c.recipient_id == recipient_id)
+            .where(
+                recipient_history.c.owner == owner,
+                recipient_history.c.recipient_id == recipient_id,
+            )
             .order_by(recipient_history.c.version)
         ).all()
     return [
@@ -147,6 +151,15 @@ def apply_preferences(
     """
     if stored is None:
         return recipient, channels
+    if stored.profile.get("cpf") != recipient.get("cpf"):
+        raise DataValidationError(
+            [
+                DataError(
+                    path="recipient.cpf",
+                    message=f"differs from the stored profile of recipient {stored.id!r}",
+                )
+            ]
+        )
     completed = dict(recipient)
     provenance = {}
     for kind in ("email", "phone", "address"):
@@ -161,8 +174,20 @@ def apply_preferences(
         completed["quiet_hours"] = quiet
     allowed = stored.allowed_channels
     if channels is None:
+        if not allowed:
+            return completed, None
         usable = [c for c in allowed if completed.get(_NEEDS.get(c, c))]
-        return completed, usable[:1] or None
+        if not usable:
+            raise DataValidationError(
+                [
+                    DataError(
+                        path="channels",
+                        message="no channel the recipient allows has contact data; give "
+                        "channels (and a legal_basis for a mandatory notice)",
+                    )
+                ]
+            )
+        return completed, usable[:1]
     errors = []
     for i, channel in enumerate(channels):
         if allowed and channel not in allowed and not (mandatory and legal_basis):

@@ -53,7 +53,10 @@ def test_a_notice_reaches_proven_with_its_evidence(
     with zipfile.ZipFile(io.BytesIO(pack.content)) as archive:
         lines = archive.read("events.jsonl").decode().splitlines()
     retrievals = [line for line in lines if '"type":"evidence_retrieved"' in line]
-    assert len(retrievals) == 3  # events, document, pack: each access is recorded
+    assert len(retrievals) == 2  # the events and the document, before the pack was built
+    after = service.client.get(created["links"]["events"], headers=service.auth("legal")).json()
+    methods = [e["details"]["method"] for e in after if e["type"] == "evidence_retrieved"]
+    assert methods == ["events", "document", "evidence_pack", "events"]
 
 
 def test_the_email_asks_for_a_read_receipt_and_goes_to_the_recipient(
@@ -120,6 +123,13 @@ def _count(service: Service) -> int:
         (lambda b: b.update(channels=["fax"]), "channels[0]", "not sent by this service"),
         (lambda b: b["recipient"].pop("email"), "recipient.email", "required to send by email"),
         (lambda b: b["recipient"].update(role="dependent"), "recipient.role", "R12"),
+        (lambda b: b["recipient"].update(cpf="517.309.246-70"), "recipient.cpf", "R12"),
+        (lambda b: b.update(case_id="a\x00b"), "", "NUL"),
+        (
+            lambda b: b["recipient"].update(address={"line1": "x"}),
+            "recipient.address.line1",
+            "at least 3",
+        ),
         (lambda b: b.update(unexpected=1), "unexpected", "Extra inputs"),
     ],
 )
@@ -188,3 +198,14 @@ def test_metrics_forget_states_that_emptied(service: Service) -> None:
     with service.engine.begin() as connection:
         connection.execute(jobs.delete().where(jobs.c.communication_id == "com_metrics"))
     assert 'state="parked"' not in service.client.get("/metrics").text
+
+
+def test_oversized_bodies_and_nul_paths_are_refused(service: Service) -> None:
+    huge = service.client.post(
+        "/v1/communications",
+        content=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+        headers={**service.auth("submitter"), "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+    nul = service.client.get("/v1/communications/x%00y", headers=service.auth("admin"))
+    assert nul.status_code == 400

@@ -1,5 +1,6 @@
 """Recipients: contacts with provenance, preferences with history, opt-outs and quiet hours."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,10 @@ def test_profiles_are_versioned_with_history(service: Service) -> None:
     assert first.status_code == 200 and first.json()["version"] == 1
     second = service.client.put(path, json=_profile(["sms"]), headers=service.auth("submitter"))
     assert second.json()["version"] == 2
-    versions = service.client.get(f"{path}/history", headers=service.auth("legal")).json()
+    owner = service.keys["submitter"].split("_")[1]
+    versions = service.client.get(
+        f"{path}/history?owner={owner}", headers=service.auth("legal")
+    ).json()
     assert [v["profile"]["preferences"]["channels"] for v in versions] == [["email"], ["sms"]]
     assert service.client.get(path, headers=service.auth("editor")).status_code == 403
     bad = service.client.put(path, json=_profile(["fax"]), headers=service.auth("submitter"))
@@ -127,3 +131,77 @@ def test_a_send_in_quiet_hours_waits_for_their_end(
         ).scalar_one()
     assert run_after.replace(tzinfo=UTC) > datetime.now(UTC) + timedelta(minutes=100)
     assert not list((service.settings.outbox_dir / created["id"]).glob("*"))
+
+
+def test_profiles_belong_to_the_system_that_wrote_them(
+    service: Service, request_body: dict[str, Any]
+) -> None:
+    service.client.put(
+        "/v1/recipients/REC-MINE", json=_profile(["email"]), headers=service.auth("submitter")
+    )
+    # Another system cannot read it, and its own profile under the same id changes nothing.
+    assert (
+        service.client.get("/v1/recipients/REC-MINE", headers=service.auth("other")).status_code
+        == 404
+    )
+    owner = service.keys["submitter"].split("_")[1]
+    peek = service.client.get(
+        f"/v1/recipients/REC-MINE?owner={owner}", headers=service.auth("other")
+    )
+    assert peek.status_code == 403
+    hijack = _profile(["email"])
+    hijack["contacts"]["email"]["value"] = "attacker@evil.example"
+    service.client.put("/v1/recipients/REC-MINE", json=hijack, headers=service.auth("other"))
+    request_body["recipient"]["id"] = "REC-MINE"
+    del request_body["recipient"]["email"]
+    created = service.client.post(
+        "/v1/communications", json=request_body, headers=service.auth("submitter")
+    ).json()
+    service.wait_for(created["id"], "sent")
+    [eml] = (service.settings.outbox_dir / created["id"]).glob("*.eml")
+    assert b"To: maria.cadastro@example.com" in eml.read_bytes()
+
+
+def test_a_profile_with_another_cpf_or_bad_contacts_is_refused(
+    service: Service, request_body: dict[str, Any]
+) -> None:
+    service.client.put(
+        "/v1/recipients/REC-CPF", json=_profile(["email"]), headers=service.auth("submitter")
+    )
+    request_body["recipient"].update(id="REC-CPF", cpf="529.982.247-25")
+    request_body["data"]["payer"]["cpf"] = "529.982.247-25"
+    response = service.client.post(
+        "/v1/communications", json=request_body, headers=service.auth("submitter")
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "recipient.cpf"
+    bad = _profile(["email"])
+    bad["contacts"]["email"]["value"] = {"a": 1}
+    assert (
+        service.client.put(
+            "/v1/recipients/REC-BAD", json=bad, headers=service.auth("submitter")
+        ).status_code
+        == 422
+    )
+
+
+def test_an_opt_out_also_holds_when_channels_are_omitted_and_in_batches(
+    service: Service, request_body: dict[str, Any]
+) -> None:
+    profile = _profile(["sms"])
+    del profile["contacts"]["phone"]
+    service.client.put("/v1/recipients/REC-OUT", json=profile, headers=service.auth("submitter"))
+    request_body["recipient"]["id"] = "REC-OUT"
+    request_body.pop("channels")
+    omitted = service.client.post(
+        "/v1/communications", json=request_body, headers=service.auth("submitter")
+    )
+    assert omitted.status_code == 422 and omitted.json()["errors"][0]["path"] == "channels"
+    request_body["channels"] = ["email"]
+    line = json.dumps(request_body).encode() + b"\n"
+    batch = service.client.post(
+        "/v1/batches",
+        content=line,
+        headers={**service.auth("submitter"), "Content-Type": "application/x-ndjson"},
+    ).json()
+    assert (batch["accepted"], batch["rejected"]) == (0, 1)

@@ -16,6 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "recipients",
+        sa.Column("owner", sa.String(40), primary_key=True),
         sa.Column("id", sa.String(120), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("profile", sa.Text, nullable=False),
@@ -24,6 +25,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "recipient_history",
+        sa.Column("owner", sa.String(40), primary_key=True),
         sa.Column("recipient_id", sa.String(120), primary_key=True),
         sa.Column("version", sa.Integer, primary_key=True),
         sa.Column("profile", sa.Text, nullable=False),
