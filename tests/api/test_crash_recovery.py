@@ -3,10 +3,8 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,14 +19,9 @@ from ccm.evidence.audit import audit_ledger
 from ccm.persistence.tables import jobs
 from ccm.service.keys import Role, create_key
 from tests.api.conftest import REQUEST
+from tests.servers import free_port, wait_proven, wait_ready
 
 pytestmark = pytest.mark.xdist_group("servers")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -39,15 +32,12 @@ def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", process)
+    except AssertionError as error:
+        process.kill()
+        raise AssertionError(f"{error}: {log.read_text()[-2000:]}") from error
+    return process
 
 
 def test_killing_the_server_mid_batch_loses_nothing_and_sends_nothing_twice(
@@ -63,7 +53,7 @@ def test_killing_the_server_mid_batch_loses_nothing_and_sends_nothing_twice(
     }
     settings = Settings(home=tmp_path)
     token = create_key(build_database(settings), name="batch", roles={Role.SUBMITTER})[1]
-    port, log = _free_port(), tmp_path / "server.log"
+    port, log = free_port(), tmp_path / "server.log"
     body = json.loads(REQUEST.read_text(encoding="utf-8"))
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -89,17 +79,7 @@ def test_killing_the_server_mid_batch_loses_nothing_and_sends_nothing_twice(
 
     server = _start(env, port, log)
     try:
-        deadline, pending = time.monotonic() + 120, set(ids)
-        while pending and time.monotonic() < deadline:
-            for communication_id in list(pending):
-                status = httpx.get(
-                    f"http://127.0.0.1:{port}/v1/communications/{communication_id}",
-                    headers=headers,
-                    timeout=10,
-                ).json()["status"]
-                if status == "proven":
-                    pending.discard(communication_id)
-            time.sleep(0.3)
+        pending = wait_proven(f"http://127.0.0.1:{port}", ids, headers)
         assert not pending, f"not proven after restart: {pending}; log: {log.read_text()[-3000:]}"
     finally:
         server.send_signal(signal.SIGTERM)

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from ccm.config import Settings
 from ccm.evidence.audit import audit_ledger
 from ccm.evidence.ledger import Ledger
 from tests.api.conftest import REQUEST
-from tests.scaleout.conftest import free_port
+from tests.servers import free_port, wait_proven, wait_ready
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -75,13 +74,7 @@ def test_api_and_two_workers_on_postgresql_and_redis(
     }  # fmt: skip
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_ready(f"{base}/readyz", processes["api"])
         body = json.loads(REQUEST.read_text(encoding="utf-8"))
         ids = []
         for row in range(10):
@@ -94,15 +87,7 @@ def test_api_and_two_workers_on_postgresql_and_redis(
             )
             assert response.status_code == 202, response.text
             ids.append(response.json()["id"])
-        pending, deadline = set(ids), time.monotonic() + 180
-        while pending and time.monotonic() < deadline:
-            for communication_id in list(pending):
-                status = httpx.get(
-                    f"{base}/v1/communications/{communication_id}", headers=headers, timeout=10
-                ).json()["status"]
-                if status == "proven":
-                    pending.discard(communication_id)
-            time.sleep(0.3)
+        pending = wait_proven(base, ids, headers, seconds=180)
         assert not pending, (tmp_path / "w1.log").read_text()[-2000:]
     finally:
         for process in processes.values():
