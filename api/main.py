@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from api.deps import Services
@@ -66,7 +67,8 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
         for stop in on_shutdown or []:
             stop()  # type: ignore[operator]
 
-    app = FastAPI(
+    # Swagger UI served from the package, not a CDN: operators often run without internet.
+    app = FastAPIOffline(
         title="ccm",
         version="1",
         summary="Provable customer communications: compose, sign, send, prove.",

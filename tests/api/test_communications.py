@@ -209,3 +209,10 @@ def test_oversized_bodies_and_nul_paths_are_refused(service: Service) -> None:
     assert huge.status_code == 413
     nul = service.client.get("/v1/communications/x%00y", headers=service.auth("admin"))
     assert nul.status_code == 400
+
+
+def test_the_api_docs_need_no_internet(service: Service) -> None:
+    page = service.client.get("/docs").text
+    assert "cdn" not in page
+    [script] = [part.split('"')[0] for part in page.split('src="')[1:] if "swagger-ui" in part]
+    assert service.client.get(script).status_code == 200
