@@ -216,3 +216,18 @@ def test_the_api_docs_need_no_internet(service: Service) -> None:
     assert "cdn" not in page
     [script] = [part.split('"')[0] for part in page.split('src="')[1:] if "swagger-ui" in part]
     assert service.client.get(script).status_code == 200
+
+
+def test_one_refused_channel_does_not_fail_a_communication_another_channel_proves(
+    service: Service, submit: Callable[..., Any], request_body: dict[str, Any]
+) -> None:
+    request_body["recipient"].update(email="rejeitar@example.com", phone="+5511987654321")
+    request_body["channels"] = ["email", "sms"]
+    created = submit(request_body).json()
+    done = service.wait_for(created["id"], "proven")
+    assert done["status"] == "proven" and done["proof"]["channel"] == "sms"
+    states = {a["channel"]: a["state"] for a in done["attempts"]}
+    assert states == {"email": "failed", "sms": "proven"}
+    events = service.client.get(created["links"]["events"], headers=service.auth("legal")).json()
+    [refusal] = [e for e in events if e["type"] == "relay_failed"]
+    assert "refused" in refusal["reasons"][0]
