@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import httpx
 
-__all__ = ["free_port", "wait_proven", "wait_ready"]
+__all__ = ["free_port", "post_notices", "wait_proven", "wait_ready"]
 
 
 def free_port() -> int:
@@ -45,3 +45,24 @@ def wait_proven(
                 pending.discard(communication_id)
         time.sleep(0.3)
     return pending
+
+
+def post_notices(base: str, headers: dict[str, str], count: int, *, key: str) -> list[str]:
+    """POST the example notice ``count`` times (distinct recipients and idempotency keys)."""
+    import json
+
+    from tests.api.conftest import REQUEST
+
+    body = json.loads(REQUEST.read_text(encoding="utf-8"))
+    ids = []
+    for row in range(count):
+        body["recipient"]["id"] = f"BEN-{row}"
+        response = httpx.post(
+            f"{base}/v1/communications",
+            json=body,
+            headers={**headers, "Idempotency-Key": f"{key}-{row}"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+    return ids

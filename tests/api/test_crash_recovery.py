@@ -1,6 +1,5 @@
 """Kill the server in the middle of a batch, restart it: every notice completes, once."""
 
-import json
 import os
 import signal
 import subprocess
@@ -9,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -18,8 +16,7 @@ from ccm.config import Settings
 from ccm.evidence.audit import audit_ledger
 from ccm.persistence.tables import jobs
 from ccm.service.keys import Role, create_key
-from tests.api.conftest import REQUEST
-from tests.servers import free_port, wait_proven, wait_ready
+from tests.servers import free_port, post_notices, wait_proven, wait_ready
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -54,21 +51,10 @@ def test_killing_the_server_mid_batch_loses_nothing_and_sends_nothing_twice(
     settings = Settings(home=tmp_path)
     token = create_key(build_database(settings), name="batch", roles={Role.SUBMITTER})[1]
     port, log = free_port(), tmp_path / "server.log"
-    body = json.loads(REQUEST.read_text(encoding="utf-8"))
     headers = {"Authorization": f"Bearer {token}"}
 
     server = _start(env, port, log)
-    ids = []
-    for row in range(8):
-        body["recipient"]["id"] = f"BEN-{row}"
-        response = httpx.post(
-            f"http://127.0.0.1:{port}/v1/communications",
-            json=body,
-            headers={**headers, "Idempotency-Key": f"row-{row}"},
-            timeout=30,
-        )
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
+    ids = post_notices(f"http://127.0.0.1:{port}", headers, 8, key="row")
     server.send_signal(signal.SIGKILL)  # mid-batch: jobs pending, running and half-sent
     server.wait()
     with build_database(settings).connect() as connection:

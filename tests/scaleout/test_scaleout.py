@@ -5,7 +5,6 @@ is posted to the API, then every one reaches `proven`, each was sent exactly onc
 work was shared by both workers, and the ledger audits clean.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -14,15 +13,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from ccm.config import Settings
 from ccm.evidence.audit import audit_ledger
 from ccm.evidence.ledger import Ledger
-from tests.api.conftest import REQUEST
-from tests.servers import free_port, wait_proven, wait_ready
+from tests.servers import free_port, post_notices, wait_proven, wait_ready
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -75,18 +72,7 @@ def test_api_and_two_workers_on_postgresql_and_redis(
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
     try:
         wait_ready(f"{base}/readyz", processes["api"])
-        body = json.loads(REQUEST.read_text(encoding="utf-8"))
-        ids = []
-        for row in range(10):
-            body["recipient"]["id"] = f"BEN-{row}"
-            response = httpx.post(
-                f"{base}/v1/communications",
-                json=body,
-                headers={**headers, "Idempotency-Key": f"scale-{row}"},
-                timeout=30,
-            )
-            assert response.status_code == 202, response.text
-            ids.append(response.json()["id"])
+        ids = post_notices(base, headers, 10, key="scale")
         pending = wait_proven(base, ids, headers, seconds=180)
         assert not pending, (tmp_path / "w1.log").read_text()[-2000:]
     finally:
