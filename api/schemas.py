@@ -1,9 +1,9 @@
 """Request and response models of the HTTP API (pydantic stays at this edge)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ccm.identifiers import InvalidIdentifier, validate_cpf
 
@@ -12,10 +12,12 @@ __all__ = [
     "Attempt",
     "CommunicationIn",
     "CommunicationOut",
+    "Cpf",
     "ErrorOut",
     "EventOut",
     "Proof",
     "RecipientIn",
+    "RequestBody",
 ]
 
 
@@ -30,6 +32,33 @@ def _no_nul(value: Any, path: str = "") -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _no_nul(item, f"{path}[{i}]")
+
+
+def _valid_cpf(value: str) -> str:
+    try:
+        return validate_cpf(value)
+    except InvalidIdentifier as err:
+        raise ValueError(str(err)) from err
+
+
+Cpf = Annotated[
+    str,
+    AfterValidator(_valid_cpf),
+    Field(description="CPF, with or without mask; check digits verified."),
+]
+"""A CPF whose check digits hold, normalised to 11 digits."""
+
+
+class RequestBody(BaseModel):
+    """A request body: no unknown fields, and no NUL characters anywhere in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        _no_nul(value)
+        return value
 
 
 class Address(BaseModel):
@@ -52,7 +81,7 @@ class RecipientIn(BaseModel):
 
     id: str = Field(min_length=1, max_length=120, description="The client system's id.")
     name: str = Field(min_length=3, max_length=120)
-    cpf: str = Field(description="CPF, with or without mask; check digits verified.")
+    cpf: Cpf
     role: Literal["payer", "titular", "dependent", "legal_representative"] = Field(
         description="payer: the person responsible for payment (rule R12)."
     )
@@ -60,25 +89,9 @@ class RecipientIn(BaseModel):
     phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164")
     address: Address | None = None
 
-    @field_validator("cpf")
-    @classmethod
-    def _cpf(cls, value: str) -> str:
-        try:
-            return validate_cpf(value)
-        except InvalidIdentifier as err:
-            raise ValueError(str(err)) from err
 
-
-class CommunicationIn(BaseModel):
+class CommunicationIn(RequestBody):
     """``POST /v1/communications``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        _no_nul(value)
-        return value
 
     template: str = Field(min_length=1, max_length=80, examples=["delinquency_notice"])
     locale: str | None = Field(default=None, examples=["pt-BR"])

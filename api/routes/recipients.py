@@ -4,12 +4,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Services, require, services
-from api.schemas import Address, ErrorOut
-from api.schemas import _no_nul as no_nul
-from ccm.identifiers import InvalidIdentifier, validate_cpf
+from api.schemas import Address, Cpf, ErrorOut, RequestBody
 from ccm.service.keys import ApiKey, Role
 from ccm.service.recipients import get_recipient, history, save_recipient
 
@@ -88,27 +86,11 @@ class Preferences(BaseModel):
     locale: Literal["pt-BR", "pt-PT"] | None = None
 
 
-class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProfileIn(RequestBody):
     name: str = Field(min_length=3, max_length=120)
-    cpf: str
+    cpf: Cpf
     contacts: Contacts = Field(default_factory=Contacts)
     preferences: Preferences = Field(default_factory=Preferences)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        no_nul(value)
-        return value
-
-    @field_validator("cpf")
-    @classmethod
-    def _cpf(cls, value: str) -> str:
-        try:
-            return validate_cpf(value)
-        except InvalidIdentifier as err:
-            raise ValueError(str(err)) from err
 
 
 class ProfileOut(BaseModel):
