@@ -126,6 +126,24 @@ class _Pack:
             return None
 
 
+class _SealsOnce:
+    """The verifier, checking each seal once however many steps ask about it (the
+    manifest and checkpoint seals are read for their status and for their signers)."""
+
+    def __init__(self, verifier: SignatureVerifier) -> None:
+        self._verifier = verifier
+        self._seals: dict[tuple[bytes, bytes], SignatureCheck] = {}
+
+    def verify_seal(self, data: bytes, seal: bytes) -> SignatureCheck:
+        key = (hashlib.sha256(data).digest(), hashlib.sha256(seal).digest())
+        if key not in self._seals:
+            self._seals[key] = self._verifier.verify_seal(data, seal)
+        return self._seals[key]
+
+    def verify_pdf(self, pdf: bytes) -> list[SignatureCheck]:
+        return self._verifier.verify_pdf(pdf)
+
+
 def _guarded(report: PackReport, subject: str, step: Callable[[], _T]) -> _T | None:
     """Run one step; a malformed pack makes it fail by name, never crash the verifier."""
     try:
@@ -145,6 +163,7 @@ def verify_pack(
             CNPJ); the trust anchors alone admit anyone they certify.
     """
     report = PackReport()
+    verifier = _SealsOnce(verifier)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError) as err:
