@@ -8,7 +8,7 @@ real providers get the key where they accept one).
 """
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from ccm.composition.mime import build_email
 from ccm.errors import EvidenceError, PermanentChannelError
 from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
+from ccm.evidence.records import EvidenceRecord
 from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore, ChannelAdapter, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
@@ -88,7 +89,8 @@ class Pipeline:
         record = self._communication(job.communication_id)
         channel = Channel(record.channels[0]) if record.channels else Channel.SYSTEM
         common: dict[str, Any] = {"communication_id": record.id, "case_id": record.case_id}
-        if not self._has(record.id, EventType.SUBMISSION_ACCEPTED):
+        recorded = self._ledger.records(communication_id=record.id)
+        if not _has(recorded, EventType.SUBMISSION_ACCEPTED):
             self._ledger.append(
                 EvidenceEvent(
                     type=EventType.SUBMISSION_ACCEPTED,
@@ -102,7 +104,7 @@ class Pipeline:
         composition = self._composition(record)
         document = self._composer.render(composition, "document")
         assert isinstance(document, DocumentRendering)
-        if not self._has(record.id, EventType.DOCUMENT_SIGNED):
+        if not _has(recorded, EventType.DOCUMENT_SIGNED):
             stored = self._store.put(document.pdf, media_type="application/pdf")
             self._ledger.append_many(
                 [
@@ -137,7 +139,7 @@ class Pipeline:
             )
             sha256 = stored.sha256
         else:
-            sha256 = self._signed_document(record.id)
+            sha256 = _signed_document(recorded, record.id)
         now = self._clock()
         with self._engine.begin() as connection:
             connection.execute(
@@ -182,13 +184,14 @@ class Pipeline:
             return
         adapter = self._channels[job.channel]
         self._claim_delivery(record.id, job.channel)
-        message = self._message(record, job.channel)
+        recorded = self._ledger.records(communication_id=record.id)
+        message = self._message(record, job.channel, _signed_document(recorded, record.id))
         receipt = adapter.send(message)
         response = self._store.put(receipt.raw_response, media_type="application/json")
         body = self._store.put(message.payload, media_type=message.media_type)
         channel = Channel(job.channel)
         sandbox = {"sandbox": "true"} if receipt.sandbox else {}
-        if not self._has(record.id, EventType.RELAY_ACCEPTED, channel):
+        if not _has(recorded, EventType.RELAY_ACCEPTED, channel):
             self._ledger.append(
                 EvidenceEvent(
                     type=EventType.RELAY_ACCEPTED,
@@ -348,21 +351,11 @@ class Pipeline:
             record.template, record.data, locale=record.locale, document_id=record.document_id
         )
 
-    def _signed_document(self, communication_id: str) -> str:
-        for r in self._ledger.records(communication_id=communication_id):
-            if r.body["type"] == EventType.DOCUMENT_SIGNED:
-                return str(r.body["artifacts"][0]["sha256"])
-        raise EvidenceError(f"no signed document recorded for {communication_id}")
-
-    def _has(self, communication_id: str, kind: EventType, channel: Channel | None = None) -> bool:
-        return any(
-            r.body["type"] == kind and (channel is None or r.body["channel"] == channel)
-            for r in self._ledger.records(communication_id=communication_id)
-        )
-
-    def _message(self, record: CommunicationRecord, channel: str) -> OutgoingMessage:
+    def _message(
+        self, record: CommunicationRecord, channel: str, signed_sha256: str
+    ) -> OutgoingMessage:
         composition = self._composition(record)
-        pdf = self._store.get(self._signed_document(record.id))
+        pdf = self._store.get(signed_sha256)
         recipient = record.recipient
         key = f"{record.id}:{channel}"
         if channel == "email":
@@ -476,3 +469,21 @@ class Pipeline:
                     .where(communications.c.id == record.id)
                     .values(status=Status.FAILED, updated_at=self._clock())
                 )
+
+
+def _signed_document(recorded: Sequence[EvidenceRecord], communication_id: str) -> str:
+    """SHA-256 of the signed PDF among a communication's records."""
+    for r in recorded:
+        if r.body["type"] == EventType.DOCUMENT_SIGNED:
+            return str(r.body["artifacts"][0]["sha256"])
+    raise EvidenceError(f"no signed document recorded for {communication_id}")
+
+
+def _has(
+    recorded: Sequence[EvidenceRecord], kind: EventType, channel: Channel | None = None
+) -> bool:
+    """Whether the records hold an event of ``kind`` (on ``channel``)."""
+    return any(
+        r.body["type"] == kind and (channel is None or r.body["channel"] == channel)
+        for r in recorded
+    )
