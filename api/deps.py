@@ -13,6 +13,7 @@ from ccm.config import Settings
 from ccm.evidence.ledger import Ledger
 from ccm.ports import ArtifactStore, Sealer
 from ccm.service.keys import ApiKey, Role, authenticate
+from ccm.service.templates import TemplateCatalog
 
 __all__ = ["Services", "caller", "require", "services"]
 
@@ -23,10 +24,15 @@ class Services:
 
     settings: Settings
     engine: Engine
-    composer: Composer
+    catalog: TemplateCatalog
     ledger: Ledger
     store: ArtifactStore
     sealer: Sealer
+
+    @property
+    def composer(self) -> Composer:
+        """The composer over the template library on disk (certificates, for one)."""
+        return self.catalog.library_composer
 
 
 def services(request: Request) -> Services:

@@ -19,7 +19,7 @@ from api.metrics import REQUESTS
 from api.routes import batches, communications, health, recipients, templates
 from ccm.bootstrap import (
     build_artifact_store,
-    build_composer,
+    build_catalog,
     build_database,
     build_ledger,
     build_sealer,
@@ -29,6 +29,8 @@ from ccm.errors import (
     ArtifactNotFound,
     DataValidationError,
     EvidenceError,
+    NotPermitted,
+    StateConflict,
     TemplateNotFound,
 )
 from ccm.service.communications import IdempotencyConflict
@@ -51,7 +53,7 @@ def build_services(settings: Settings, engine: Engine | None = None) -> Services
     return Services(
         settings=settings,
         engine=engine,
-        composer=build_composer(settings),
+        catalog=build_catalog(settings, engine),
         ledger=build_ledger(settings, engine),
         store=build_artifact_store(settings),
         sealer=build_sealer(settings),
@@ -118,7 +120,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
         for item in error.errors:
             path = (
                 item.path
-                if item.path.startswith(("channels", "recipient"))
+                if item.path.startswith(("channels", "recipient", "files", "version"))
                 else f"data.{item.path}".rstrip(".")
             )
             errors.append({"path": path, "rule": item.message})
@@ -131,8 +133,13 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
         return _errors_json([{"path": "template", "rule": str(error)}], "unknown template")
 
     @app.exception_handler(IdempotencyConflict)
-    async def conflict(_: Request, error: IdempotencyConflict) -> JSONResponse:
+    @app.exception_handler(StateConflict)
+    async def conflict(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(NotPermitted)
+    async def not_permitted(_: Request, error: NotPermitted) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_403_FORBIDDEN)
 
     @app.exception_handler(EvidenceError)
     @app.exception_handler(ArtifactNotFound)

@@ -23,6 +23,7 @@ from ccm.persistence.artifacts import FileArtifactStore, S3ArtifactStore
 from ccm.ports import ArtifactStore, ChannelAdapter
 from ccm.service.communications import SUPPORTED_CHANNELS
 from ccm.service.pipeline import Pipeline
+from ccm.service.templates import TemplateCatalog
 from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
@@ -42,6 +43,7 @@ from signing.verification import OfflineVerifier
 
 __all__ = [
     "build_artifact_store",
+    "build_catalog",
     "build_channels",
     "build_pipeline",
     "build_runtime",
@@ -115,7 +117,13 @@ def build_composer(settings: Settings, *, sign: bool = True) -> Composer:
     return Composer(
         library=TemplateLibrary(settings.templates_dir),
         brands=BrandBook(settings.resolved_brands_dir),
-        pdf=PdfRenderer(allowed_roots=(settings.templates_dir, settings.resolved_brands_dir)),
+        pdf=PdfRenderer(
+            allowed_roots=(
+                settings.templates_dir,
+                settings.resolved_brands_dir,
+                settings.template_versions_dir,
+            )
+        ),
         models=MODELS,
         signer=build_signer(settings) if sign else None,
         public_base_url=str(settings.public_base_url),
@@ -238,11 +246,22 @@ def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
     }
 
 
-def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
-    """What a worker runs: composer (signing), ledger, artefact store and channels."""
-    return Pipeline(
+def build_catalog(settings: Settings, engine: Engine) -> TemplateCatalog:
+    """Every template version, with the library's own registered as approved."""
+    catalog = TemplateCatalog(
         engine=engine,
         composer=build_composer(settings),
+        versions_dir=settings.template_versions_dir,
+    )
+    catalog.register_library()
+    return catalog
+
+
+def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
+    """What a worker runs: template versions (signing), ledger, artefact store, channels."""
+    return Pipeline(
+        engine=engine,
+        catalog=build_catalog(settings, engine),
         ledger=build_ledger(settings, engine),
         store=build_artifact_store(settings),
         channels=build_channels(settings),

@@ -163,6 +163,11 @@ class Settings(BaseSettings):
         return self.brands_dir or self.templates_dir / "_brands"
 
     @property
+    def template_versions_dir(self) -> Path:
+        """Where template versions approved through the API are written, once each."""
+        return self.home / "template-versions"
+
+    @property
     def outbox_dir(self) -> Path:
         """Where sandbox channels write what they would have sent."""
         return self.home / "outbox"

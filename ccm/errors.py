@@ -31,8 +31,10 @@ __all__ = [
     "DataError",
     "DataValidationError",
     "EvidenceError",
+    "NotPermitted",
     "PermanentChannelError",
     "SigningError",
+    "StateConflict",
     "StorageError",
     "TemplateError",
     "TemplateNotFound",
@@ -117,3 +119,12 @@ class ChannelError(CCMError):
 
 class PermanentChannelError(ChannelError):
     """A provider refused the message for good (unknown mailbox, invalid number)."""
+
+
+class StateConflict(CCMError):
+    """The thing asked for conflicts with the current state (a version already approved,
+    a number already used)."""
+
+
+class NotPermitted(CCMError, PermissionError):
+    """The caller may not do this to this object (an author approving their own version)."""

@@ -13,18 +13,34 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, require, services
 from api.routes.communications import prepare_request
 from api.schemas import CommunicationIn, ErrorOut
 from ccm.errors import DataError, DataValidationError, TemplateNotFound
-from ccm.service.batches import BatchRow, get_batch, retry_failed, submit_batch
+from ccm.service.batches import (
+    BatchRow,
+    batch_rows_page,
+    get_batch,
+    retry_failed,
+    submit_batch,
+)
 from ccm.service.keys import ApiKey, Role
 
-__all__ = ["BatchAccepted", "BatchOut", "create", "read", "retry", "router"]
+__all__ = [
+    "BatchAccepted",
+    "BatchOut",
+    "BatchRowOut",
+    "BatchRowsOut",
+    "create",
+    "read",
+    "retry",
+    "router",
+    "rows",
+]
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -195,7 +211,7 @@ async def create(
     batch_id = await run_in_threadpool(
         submit_batch,
         svc.engine,
-        svc.composer,
+        svc.catalog,
         rows,
         submitted_by=key.id,
         format=kind,
@@ -210,6 +226,7 @@ async def create(
         rejected=view.rejected,
         links={
             "self": f"/v1/batches/{batch_id}",
+            "rows": f"/v1/batches/{batch_id}/rows",
             "retry_failed": f"/v1/batches/{batch_id}/retry-failed",
         },
     )
@@ -230,6 +247,33 @@ def read(
 ) -> BatchOut:
     """Progress by status, and every rejected row with its errors."""
     return _own(svc, batch_id, key)
+
+
+class BatchRowOut(BaseModel):
+    row: int = Field(description="1 is the first request of the file (after a CSV header).")
+    communication_id: str | None
+    status: str | None = Field(description="The communication's current status.")
+    errors: list[dict[str, str]] = Field(description="Why the row was rejected.")
+
+
+class BatchRowsOut(BaseModel):
+    rows: list[BatchRowOut]
+    next_offset: int | None = Field(description="Where the next page starts; null at the end.")
+
+
+@router.get("/{batch_id}/rows", response_model=BatchRowsOut, responses={404: {"model": ErrorOut}})
+def rows(
+    batch_id: str,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[ApiKey, Depends(require(Role.SUBMITTER, Role.LEGAL))],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> BatchRowsOut:
+    """Each row in file order: the communication it became and its status, or its errors."""
+    _own(svc, batch_id, key)
+    page = batch_rows_page(svc.engine, batch_id, offset=offset, limit=limit)
+    following = offset + len(page) if len(page) == limit else None
+    return BatchRowsOut.model_validate({"rows": page, "next_offset": following})
 
 
 @router.post("/{batch_id}/retry-failed", responses={404: {"model": ErrorOut}})

@@ -84,7 +84,8 @@ def prepare_request(svc: Services, body: CommunicationIn, key: ApiKey) -> tuple[
         channels=body.channels,
         case_id=body.case_id,
     )
-    mandatory = str(svc.composer.library.manifest(body.template).kind) == "notice"
+    current = svc.catalog.current(body.template).library.manifest(body.template)
+    mandatory = str(current.kind) == "notice"
     recipient, channels = apply_preferences(
         get_recipient(svc.engine, body.recipient.id, owner=key.id),
         sent,
@@ -195,7 +196,7 @@ def create(
     request, fingerprint = prepare_request(svc, body, key)
     record, created = submit(
         svc.engine,
-        svc.composer,
+        svc.catalog,
         request,
         fingerprint=fingerprint,
         submitted_by=key.id,

@@ -114,6 +114,18 @@ class Composer:
         self._base_url = public_base_url.rstrip("/")
         self._specimen = specimen
 
+    def with_library(self, library: TemplateLibrary) -> "Composer":
+        """A composer over ``library`` sharing this one's brands, renderer and signer."""
+        return Composer(
+            library=library,
+            brands=self._brands,
+            pdf=self._pdf,
+            models=self._models,
+            signer=self._signer,
+            public_base_url=self._base_url,
+            specimen=self._specimen,
+        )
+
     def prepare(
         self,
         template: str,

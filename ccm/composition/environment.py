@@ -12,6 +12,7 @@ template runs, with the line number; names built at run time, or hidden in forma
 strings, are left to the sandbox, which refuses them when rendered.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +79,13 @@ class _CheckingLoader(FileSystemLoader):
         return source, filename, uptodate
 
 
-def build_environment(root: Path, *, locale: str) -> ImmutableSandboxedEnvironment:
-    """The rendering environment for one locale of the library at ``root``."""
+def build_environment(roots: Sequence[Path], *, locale: str) -> ImmutableSandboxedEnvironment:
+    """The rendering environment for one locale of the library at ``roots`` (searched in
+    order: an overlay first, then the library)."""
     if locale not in LOCALES:
         raise ValueError(f"unsupported locale {locale!r}; known: {', '.join(LOCALES)}")
     env = ImmutableSandboxedEnvironment(
-        loader=_CheckingLoader(str(root)),
+        loader=_CheckingLoader([str(root) for root in roots]),
         autoescape=_autoescape,
         undefined=OptionalUndefined,
         trim_blocks=True,

@@ -12,6 +12,10 @@ Layout::
 Folders starting with ``_`` are not templates. A variant (one locale of one template)
 is identified by ``id@version/locale`` and fingerprinted by the SHA-256 of its files, so
 every rendering can record exactly which sources produced it.
+
+A library may have an *overlay*: a folder of whole template folders (versions written
+through the API, see :mod:`ccm.service.templates`) that take the place of the same
+templates at ``root``, while ``_shared`` and ``_brands`` still come from ``root``.
 """
 
 import json
@@ -102,10 +106,11 @@ class TemplateLibrary:
     to see edited sources.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, overlay: Path | None = None) -> None:
         if not root.is_dir():
             raise ConfigurationError(f"template library {root} is not a folder (CCM_TEMPLATES_DIR)")
         self.root = root.resolve()
+        self.overlay = overlay.resolve() if overlay is not None else None
         self._manifests: dict[str, Manifest] = {}
         self._variants: dict[tuple[str, str], TemplateVariant] = {}
         self._environments: dict[str, ImmutableSandboxedEnvironment] = {}
@@ -118,11 +123,25 @@ class TemplateLibrary:
 
     def ids(self) -> list[str]:
         """Template ids, sorted."""
+        roots = [self.root] if self.overlay is None else [self.root, self.overlay]
         return sorted(
-            p.name
-            for p in self.root.iterdir()
-            if p.is_dir() and not p.name.startswith("_") and (p / "manifest.yaml").exists()
+            {
+                p.name
+                for root in roots
+                for p in root.iterdir()
+                if p.is_dir() and not p.name.startswith("_") and (p / "manifest.yaml").exists()
+            }
         )
+
+    def home(self, template_id: str) -> Path:
+        """The library root holding ``template_id``'s folder: the overlay's, if it has one."""
+        if self.overlay is not None and (self.overlay / template_id / "manifest.yaml").exists():
+            return self.overlay
+        return self.root
+
+    def folder(self, template_id: str) -> Path:
+        """The folder of ``template_id`` (whether or not it exists)."""
+        return self.home(template_id) / template_id
 
     def manifest(self, template_id: str) -> Manifest:
         """The parsed manifest of ``template_id``.
@@ -133,8 +152,10 @@ class TemplateLibrary:
         """
         if template_id in self._manifests:
             return self._manifests[template_id]
-        path = self.root / template_id / "manifest.yaml"
-        if not _TEMPLATE_ID.fullmatch(template_id) or not path.exists():
+        if not _TEMPLATE_ID.fullmatch(template_id):
+            raise TemplateNotFound("no such template", template=template_id)
+        path = self.folder(template_id) / "manifest.yaml"
+        if not path.exists():
             known = ", ".join(self.ids())
             raise TemplateNotFound(f"no such template; known: {known}", template=template_id)
         try:
@@ -165,7 +186,8 @@ class TemplateLibrary:
             raise TemplateNotFound(
                 f"no locale {locale!r}; it has {', '.join(manifest.locales)}", template=template_id
             )
-        folder = self.root / template_id / locale
+        home = self.home(template_id)
+        folder = home / template_id / locale
         ref = f"{template_id}@{manifest.version}/{locale}"
         missing = [
             name
@@ -191,14 +213,14 @@ class TemplateLibrary:
                 f"schema uses names reserved by ccm: {', '.join(sorted(clash))}", template=ref
             )
         files = [p for p in folder.rglob("*") if p.is_file()]
-        files.append(self.root / template_id / "manifest.yaml")
+        files.append(home / template_id / "manifest.yaml")
         variant = TemplateVariant(
             manifest=manifest,
             locale=locale,
             folder=folder,
             schema=schema,
             validator=validator,
-            digest=tree_digest(files, base=self.root),
+            digest=tree_digest(files, base=home),
             stylesheet=folder / "document.css" if (folder / "document.css").exists() else None,
         )
         self._variants[key] = variant
@@ -207,5 +229,6 @@ class TemplateLibrary:
     def environment(self, locale: str) -> ImmutableSandboxedEnvironment:
         """The sandboxed Jinja2 environment for ``locale`` over this library."""
         if locale not in self._environments:
-            self._environments[locale] = build_environment(self.root, locale=locale)
+            roots = [self.root] if self.overlay is None else [self.overlay, self.root]
+            self._environments[locale] = build_environment(roots, locale=locale)
         return self._environments[locale]

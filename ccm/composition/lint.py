@@ -67,9 +67,10 @@ class Finding:
 
 def _source_findings(composer: Composer, folder_name: str) -> Iterable[Finding]:
     """Security and speed findings for the sources in one folder of the library."""
-    root = composer.library.root
+    library = composer.library
+    root = library.root if folder_name.startswith("_") else library.home(folder_name)
     template = folder_name
-    env = composer.library.environment("pt-BR")
+    env = library.environment("pt-BR")
     folder = root / folder_name
     for path in sorted(folder.rglob("*.j2")):
         name = str(path.relative_to(root))

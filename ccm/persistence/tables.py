@@ -26,6 +26,7 @@ __all__ = [
     "metadata",
     "recipient_history",
     "recipients",
+    "template_versions",
 ]
 
 metadata = MetaData()
@@ -181,3 +182,21 @@ recipient_history = Table(
     Column("changed_by", String(40), nullable=False),
 )
 """Every version of every recipient profile, never updated."""
+
+template_versions = Table(
+    "template_versions",
+    metadata,
+    Column("template_id", String(80), primary_key=True),
+    Column("version", String(20), primary_key=True),
+    Column("state", String(12), nullable=False),
+    Column("origin", String(10), nullable=False),
+    Column("base_version", String(20), nullable=True),
+    Column("files", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("authors", Text, nullable=False),
+    Column("log", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""Every template version: its whole folder as text, its state and who did what."""

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from ccm.composition import Composer
 from ccm.errors import CCMError, DataError, DataValidationError
 from ccm.persistence.tables import batch_rows, batches, communications, deliveries, jobs
 from ccm.service.communications import (
@@ -27,8 +26,9 @@ from ccm.service.communications import (
     submit,
     utc,
 )
+from ccm.service.templates import TemplateCatalog
 
-__all__ = ["BatchRow", "BatchView", "get_batch", "retry_failed", "submit_batch"]
+__all__ = ["batch_rows_page", "BatchRow", "BatchView", "get_batch", "retry_failed", "submit_batch"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +63,7 @@ class BatchView:
 
 def submit_batch(
     engine: Engine,
-    composer: Composer,
+    catalog: TemplateCatalog,
     rows: Sequence[BatchRow],
     *,
     submitted_by: str,
@@ -91,7 +91,7 @@ def submit_batch(
             try:
                 record, _ = submit(
                     engine,
-                    composer,
+                    catalog,
                     item.request,
                     submitted_by=submitted_by,
                     idempotency_key=item.idempotency_key or f"batch:{batch_id}:{item.row}",
@@ -158,6 +158,40 @@ def get_batch(engine: Engine, batch_id: str, *, submitted_by: str | None) -> Bat
         ],
         done=len(rows) == batch.total and all(Status(s) in final for s in statuses),
     )
+
+
+def batch_rows_page(
+    engine: Engine, batch_id: str, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """Rows ``offset``.. of a batch, in file order: ``{"row", "communication_id",
+    "status", "errors"}`` (the communication's current status, or the row's errors)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                batch_rows.c.row,
+                batch_rows.c.communication_id,
+                batch_rows.c.errors,
+                communications.c.status,
+            )
+            .select_from(
+                batch_rows.outerjoin(
+                    communications, communications.c.id == batch_rows.c.communication_id
+                )
+            )
+            .where(batch_rows.c.batch_id == batch_id)
+            .order_by(batch_rows.c.row)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    return [
+        {
+            "row": r.row,
+            "communication_id": r.communication_id,
+            "status": r.status,
+            "errors": json.loads(r.errors) if r.errors is not None else [],
+        }
+        for r in rows
+    ]
 
 
 def retry_failed(engine: Engine, batch_id: str, *, now: datetime) -> int:

@@ -18,11 +18,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ccm.composition import Composer
 from ccm.errors import CCMError, DataError, DataValidationError
 from ccm.evidence.records import canonical
 from ccm.persistence.tables import communications, deliveries
 from ccm.service.outbox import add_job
+from ccm.service.templates import TemplateCatalog
 
 __all__ = [
     "SUPPORTED_CHANNELS",
@@ -164,7 +164,7 @@ def _channels(request: SubmitRequest, available: Sequence[str]) -> list[str]:
 
 def submit(
     engine: Engine,
-    composer: Composer,
+    catalog: TemplateCatalog,
     request: SubmitRequest,
     *,
     submitted_by: str,
@@ -188,6 +188,8 @@ def submit(
         existing = _by_idempotency(engine, submitted_by, idempotency_key)
         if existing is not None:
             return _same_or_conflict(engine, existing, fingerprint), False
+    # The current approved version now; the communication keeps it to the end.
+    composer = catalog.current(request.template)
     composition = composer.prepare(request.template, request.data, locale=request.locale)
     variant = composition.variant
     chosen = _channels(request, [str(c) for c in variant.spec.channels])

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ccm.composition import Composer, DocumentRendering, EmailRendering, TextRendering
+from ccm.composition.composer import Composition
 from ccm.composition.mime import build_email
 from ccm.errors import EvidenceError, PermanentChannelError
 from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
@@ -27,6 +28,7 @@ from ccm.ports import ArtifactStore, ChannelAdapter, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
 from ccm.service.recipients import next_allowed
+from ccm.service.templates import TemplateCatalog
 
 __all__ = ["Pipeline"]
 
@@ -45,7 +47,7 @@ class Pipeline:
         self,
         *,
         engine: Engine,
-        composer: Composer,
+        catalog: TemplateCatalog,
         ledger: Ledger,
         store: ArtifactStore,
         channels: Mapping[str, ChannelAdapter],
@@ -53,7 +55,7 @@ class Pipeline:
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._engine = engine
-        self._composer = composer
+        self._catalog = catalog
         self._ledger = ledger
         self._store = store
         self._channels = channels
@@ -101,8 +103,8 @@ class Pipeline:
                     **common,
                 )
             )
-        composition = self._composition(record)
-        document = self._composer.render(composition, "document")
+        composer, composition = self._composition(record)
+        document = composer.render(composition, "document")
         assert isinstance(document, DocumentRendering)
         if not _has(recorded, EventType.DOCUMENT_SIGNED):
             stored = self._store.put(document.pdf, media_type="application/pdf")
@@ -346,20 +348,23 @@ class Pipeline:
             raise EvidenceError(f"unknown communication {communication_id}")
         return record
 
-    def _composition(self, record: CommunicationRecord) -> Any:
-        return self._composer.prepare(
+    def _composition(self, record: CommunicationRecord) -> tuple[Composer, Composition]:
+        """The composition with exactly the template version the request was accepted with."""
+        composer = self._catalog.pinned(record.template, record.template_version)
+        composition = composer.prepare(
             record.template, record.data, locale=record.locale, document_id=record.document_id
         )
+        return composer, composition
 
     def _message(
         self, record: CommunicationRecord, channel: str, signed_sha256: str
     ) -> OutgoingMessage:
-        composition = self._composition(record)
+        composer, composition = self._composition(record)
         pdf = self._store.get(signed_sha256)
         recipient = record.recipient
         key = f"{record.id}:{channel}"
         if channel == "email":
-            rendering = self._composer.render(composition, "email")
+            rendering = composer.render(composition, "email")
             assert isinstance(rendering, EmailRendering)
             message = build_email(
                 composition, rendering, attachment=(f"{composition.doc.id}.pdf", pdf)
@@ -374,7 +379,7 @@ class Pipeline:
                 str(recipient["email"]),
             )
         elif channel in {"sms", "whatsapp"}:
-            text = self._composer.render(composition, channel)
+            text = composer.render(composition, channel)
             assert isinstance(text, TextRendering)
             payload, media_type, address = text.text.encode(), "text/plain", str(recipient["phone"])
         else:

@@ -65,6 +65,8 @@ def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> I
         "other": {Role.SUBMITTER},
         "legal": {Role.LEGAL},
         "editor": {Role.EDITOR},
+        "approver": {Role.APPROVER},
+        "editor_approver": {Role.EDITOR, Role.APPROVER},
     }.items():
         keys[who] = create_key(engine, name=who, roles=roles)[1]
     app = create_app(build_services(settings, engine))

@@ -51,6 +51,25 @@ def test_a_jsonl_batch_reports_each_rejected_row_and_completes_the_rest(
     assert "R12" in rejected[4][0]["rule"]
     assert "not JSON" in rejected[5][0]["rule"]
 
+    path = f"/v1/batches/{created['id']}/rows"
+    first = service.client.get(f"{path}?limit=3", headers=service.auth("submitter")).json()
+    rest = service.client.get(
+        f"{path}?offset={first['next_offset']}", headers=service.auth("submitter")
+    ).json()
+    assert first["next_offset"] == 3 and rest["next_offset"] is None
+    listed = first["rows"] + rest["rows"]
+    assert [r["row"] for r in listed] == [1, 2, 3, 4, 5]
+    assert [r["status"] for r in listed] == ["proven", None, "proven", None, None]
+    assert listed[1]["errors"] == rejected[2] and not listed[0]["errors"]
+    communication = listed[2]["communication_id"]
+    assert (
+        service.client.get(
+            f"/v1/communications/{communication}", headers=service.auth("submitter")
+        ).json()["case_id"]
+        == "C-2"
+    )
+    assert service.client.get(path, headers=service.auth("other")).status_code == 404
+
 
 def test_a_csv_batch(service: Service, request_body: dict[str, Any]) -> None:
     output = io.StringIO()

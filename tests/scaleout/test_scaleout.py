@@ -1,10 +1,11 @@
 """Scale-out for real: PostgreSQL, Redis, the API and two `ccm worker` processes.
 
-Given the same code configured for PostgreSQL and a Redis broker, when a batch of notices
-is posted to the API, then every one reaches `proven`, each was sent exactly once, the
-work was shared by both workers, and the ledger audits clean.
+Given the same code configured for PostgreSQL and a Redis broker, when notices are posted
+to the API one by one and as a batch upload, then every one reaches `proven`, each was
+sent exactly once, the work was shared by both workers, and the ledger audits clean.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -13,12 +14,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from ccm.config import Settings
 from ccm.evidence.audit import audit_ledger
 from ccm.evidence.ledger import Ledger
+from tests.api.conftest import REQUEST
 from tests.servers import free_port, post_notices, wait_proven, wait_ready
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -32,6 +35,24 @@ def _ccm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def _post_batch(base: str, headers: dict[str, str], count: int) -> list[str]:
+    """Upload ``count`` notices as one JSONL batch; return their communication ids."""
+    body = json.loads(REQUEST.read_text(encoding="utf-8"))
+    lines = []
+    for row in range(count):
+        body["recipient"]["id"] = f"BATCH-{row}"
+        lines.append(json.dumps(body))
+    created = httpx.post(
+        f"{base}/v1/batches",
+        content="\n".join(lines).encode(),
+        headers={**headers, "Content-Type": "application/x-ndjson"},
+        timeout=60,
+    )
+    assert created.status_code == 202 and created.json()["accepted"] == count, created.text
+    listed = httpx.get(f"{base}{created.json()['links']['rows']}", headers=headers, timeout=10)
+    return [row["communication_id"] for row in listed.json()["rows"]]
 
 
 def test_api_and_two_workers_on_postgresql_and_redis(
@@ -72,7 +93,8 @@ def test_api_and_two_workers_on_postgresql_and_redis(
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
     try:
         wait_ready(f"{base}/readyz", processes["api"])
-        ids = post_notices(base, headers, 10, key="scale")
+        ids = post_notices(base, headers, 4, key="scale")  # single requests
+        ids += _post_batch(base, headers, 6)  # and a JSONL upload
         pending = wait_proven(base, ids, headers, seconds=180)
         assert not pending, (tmp_path / "w1.log").read_text()[-2000:]
     finally:
