@@ -304,17 +304,24 @@ class TemplateCatalog:
         Raises:
             TemplateNotFound: no such approved version.
         """
-        stored = None
-        try:
-            stored = self.get(template_id, version)
-        except TemplateNotFound:
-            pass
-        if stored is None or stored.origin is Origin.LIBRARY:
+        with self._engine.connect() as connection:
+            stored = connection.execute(
+                select(
+                    template_versions.c.origin,
+                    template_versions.c.state,
+                    template_versions.c.digest,
+                ).where(
+                    template_versions.c.template_id == template_id,
+                    template_versions.c.version == version,
+                )
+            ).first()
+        if stored is None or stored.origin == Origin.LIBRARY:
             if self._library_has(template_id, version):
                 return self.library_composer
-        if stored is None or stored.state is not VersionState.APPROVED:
+        if stored is None or stored.state != VersionState.APPROVED:
             raise TemplateNotFound(f"no approved version {version}", template=template_id)
-        return self.composer_for(stored)
+        cached = self._composers.get((template_id, stored.digest))
+        return cached or self.composer_for(self.get(template_id, version))
 
     def composer_for(self, version: TemplateVersion) -> Composer:
         """A composer whose library has ``version`` in place of the library's template."""
