@@ -347,10 +347,7 @@ class TemplateCatalog:
         self._dir.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{template_id}-", dir=self._dir))
         try:
-            for name, text in files.items():
-                path = scratch / template_id / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+            _write_folder(scratch, template_id, files)
             overlay.parent.mkdir(parents=True, exist_ok=True)
             os.rename(scratch, overlay)
         except OSError:
@@ -619,10 +616,7 @@ class TemplateCatalog:
     ) -> None:
         with tempfile.TemporaryDirectory(prefix="ccm-draft-") as scratch:
             overlay = Path(scratch)
-            for name, text in files.items():
-                path = overlay / template_id / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+            _write_folder(overlay, template_id, files)
             library = TemplateLibrary(self.library.root, overlay=overlay)
             errors = []
             try:
@@ -658,6 +652,14 @@ class TemplateCatalog:
                     errors.append(DataError(path=f"files.{locale}", message=str(error)))
             if errors:
                 raise DataValidationError(errors)
+
+
+def _write_folder(root: Path, template_id: str, files: Mapping[str, str]) -> None:
+    """Write a version's files as ``root/<template_id>/...`` (an overlay root)."""
+    for name, text in files.items():
+        path = root / template_id / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def _check_version(version: str) -> None:
