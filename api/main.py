@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from api.deps import Services
 from api.metrics import REQUESTS
-from api.routes import batches, communications, health, recipients, templates
+from api.routes import batches, communications, health, inbound, recipients, templates
 from ccm.bootstrap import (
     build_artifact_store,
     build_catalog,
@@ -81,6 +81,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(batches.router)
     app.include_router(templates.router)
     app.include_router(recipients.router)
+    app.include_router(inbound.router)
     app.include_router(health.router)
 
     @app.middleware("http")
@@ -120,7 +121,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
         for item in error.errors:
             path = (
                 item.path
-                if item.path.startswith(("channels", "recipient", "files", "version"))
+                if item.path.startswith(("channels", "recipient", "files", "version", "body"))
                 else f"data.{item.path}".rstrip(".")
             )
             errors.append({"path": path, "rule": item.message})

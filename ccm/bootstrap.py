@@ -27,6 +27,7 @@ from ccm.service.templates import TemplateCatalog
 from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
+from channels.smtp import SmtpChannel, SmtpSettings
 from signing import (
     LocalTimestampAuthority,
     PadesProfile,
@@ -34,6 +35,7 @@ from signing import (
     SignaturePolicy,
     SigningError,
     SigningIdentity,
+    SmimeMessageSigner,
     ensure_development_pki,
     http_timestamper,
     load_pkcs12,
@@ -235,7 +237,7 @@ def development_trust_anchor(settings: Settings) -> Path | None:
 
 def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
     """Channel adapters: the sandbox for every channel until real providers are configured."""
-    return {
+    channels: dict[str, ChannelAdapter] = {
         name: SandboxChannel(
             name,
             settings.outbox_dir,
@@ -244,6 +246,14 @@ def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
         )
         for name in SUPPORTED_CHANNELS
     }
+    if settings.smtp_url is not None:
+        if not settings.email_envelope_from:
+            raise ConfigurationError("CCM_SMTP_URL needs CCM_EMAIL_ENVELOPE_FROM (bounces)")
+        channels["email"] = SmtpChannel(
+            SmtpSettings.from_url(settings.smtp_url.get_secret_value()),
+            envelope_from=settings.email_envelope_from,
+        )
+    return channels
 
 
 def build_catalog(settings: Settings, engine: Engine) -> TemplateCatalog:
@@ -266,6 +276,7 @@ def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
         store=build_artifact_store(settings),
         channels=build_channels(settings),
         signature="development" if uses_development_pki(settings) else "icp_brasil",
+        email_signer=SmimeMessageSigner(_identity_and_timestamper(settings)[0]),
     )
 
 

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     """Sandbox channels: how long after sending the simulated delivery callback comes."""
     sandbox_proof_delay_seconds: float = Field(default=3.0, ge=0, le=86400)
     """Sandbox channels: how long after delivery the simulated legal proof comes."""
+    smtp_url: SecretStr | None = None
+    """E-mail through SMTP instead of the sandbox: ``smtp://user:password@host:587``
+    (STARTTLS), ``smtps://host:465``, ``smtp://host:25?security=none`` (loopback only)."""
+    email_envelope_from: str | None = None
+    """The SMTP envelope sender: where bounces return (required with ``smtp_url``)."""
 
     protocol_layout: str = DEFAULT_LAYOUT
     """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""

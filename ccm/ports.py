@@ -6,6 +6,7 @@ wires them in.
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Protocol
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "ChannelAdapter",
     "OutgoingMessage",
     "EmailSender",
+    "MessageSigner",
     "ProviderSignal",
     "SendReceipt",
     "DocumentSigner",
@@ -149,6 +151,18 @@ class EmailSender(Protocol):
 
         Raises:
             ChannelError: the provider refused or could not be reached.
+        """
+        ...
+
+
+class MessageSigner(Protocol):
+    """Signs complete e-mail messages (S/MIME)."""
+
+    def sign_message(self, message: EmailMessage) -> bytes:
+        """The message with its body signed, as the exact bytes to send.
+
+        Raises:
+            SigningError: the signature could not be made.
         """
         ...
 

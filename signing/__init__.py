@@ -4,7 +4,7 @@ from signing.errors import SigningError, TimestampError
 from signing.identity import SigningIdentity, load_pkcs12
 from signing.pades import PadesProfile, PadesSigner, SignaturePolicy
 from signing.pki import DEVELOPMENT_MARK, DevelopmentPki, ensure_development_pki
-from signing.smime import sign_mime_entity
+from signing.smime import SmimeMessageSigner, sign_mime_entity
 from signing.timestamps import LocalTimestampAuthority, TimestampServer, http_timestamper
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "SignaturePolicy",
     "SigningError",
     "SigningIdentity",
+    "SmimeMessageSigner",
     "TimestampError",
     "TimestampServer",
     "ensure_development_pki",

@@ -20,6 +20,8 @@ class Role(StrEnum):
     APPROVER = "approver"
     LEGAL = "legal"
     AGENT = "agent"
+    GATEWAY = "gateway"
+    """Mail gateways and provider callbacks posting what comes back."""
     ADMIN = "admin"
 
 

@@ -22,9 +22,10 @@ from ccm.composition.mime import build_email
 from ccm.errors import EvidenceError, PermanentChannelError
 from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
+from ccm.evidence.proof import assess
 from ccm.evidence.records import EvidenceRecord
 from ccm.persistence.tables import communications, deliveries, jobs
-from ccm.ports import ArtifactStore, ChannelAdapter, OutgoingMessage
+from ccm.ports import ArtifactStore, ChannelAdapter, MessageSigner, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
 from ccm.service.recipients import next_allowed
@@ -52,6 +53,7 @@ class Pipeline:
         store: ArtifactStore,
         channels: Mapping[str, ChannelAdapter],
         signature: str,
+        email_signer: MessageSigner | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._engine = engine
@@ -60,6 +62,7 @@ class Pipeline:
         self._store = store
         self._channels = channels
         self._signature = signature
+        self._email_signer = email_signer
         self._clock = clock
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._insert = dialect.insert
@@ -261,10 +264,15 @@ class Pipeline:
             for r in self._ledger.records(communication_id=record.id)
         ):
             self._ledger.append(event)
-        proven = event.type is EventType.RECIPIENT_ACCEPTED or (
-            event.type is EventType.CONTENT_ACCESSED and signal["kind"] == "mdn"
-        )
-        state = "proven" if proven else "delivered"
+        if event.type is EventType.HANDOVER_FAILED:  # a bounce: this channel failed
+            with self._engine.begin() as connection:
+                finish(connection, job.id)
+            states = {d["channel"]: d["state"] for d in record.deliveries}
+            if states.get(job.channel) != "proven":
+                self._set_delivery(record.id, job.channel, "failed")
+                self._fail_if_nothing_left(job)
+            return
+        state = "proven" if assess(event).proof else "delivered"
         with self._engine.begin() as connection:
             self._advance(connection, record.id, job.channel, state)
             finish(connection, job.id)
@@ -319,12 +327,23 @@ class Pipeline:
                 details={**details, "provider_status": "delivered"},
                 **common,
             )
+        if kind == "bounce":
+            return EvidenceEvent(
+                type=EventType.HANDOVER_FAILED,
+                actor=f"provider:{signal['provider']}",
+                artifacts=(ArtifactRef(role="dsn", sha256=sha256, media_type=media_type),),
+                reasons=(str(signal.get("reason") or "returned as undeliverable"),),
+                details={**details, "provider_status": "bounced"},
+                **common,
+            )
         role, method, event_type = {
             "mdn": ("mdn", "mdn", EventType.CONTENT_ACCESSED),
             "reply": ("reply", "reply", EventType.RECIPIENT_ACCEPTED),
             "ar": ("ar_record", "ar", EventType.RECIPIENT_ACCEPTED),
         }[kind]
-        extra = {"disposition": "displayed"} if kind == "mdn" else {}
+        extra = (
+            {"disposition": str(signal.get("disposition", "displayed"))} if kind == "mdn" else {}
+        )
         if kind == "reply":
             extra = {"keyword": "CIENTE"}
         return EvidenceEvent(
@@ -371,10 +390,15 @@ class Pipeline:
             )
             del message["To"]  # the request's recipient, not the template data's payer
             message["To"] = str(recipient["email"])
+            # One Message-ID per communication: read receipts and bounces name it.
+            domain = str(message["Message-ID"]).rstrip(">").rpartition("@")[2]
+            del message["Message-ID"]
+            message["Message-ID"] = f"<{record.id}.email@{domain}>"
             # RFC 8098: ask the recipient's mail program for a read receipt (rule R33).
             message["Disposition-Notification-To"] = str(message["From"])
+            signed = self._email_signer.sign_message(message) if self._email_signer else None
             payload, media_type, address = (
-                message.as_bytes(),
+                signed or message.as_bytes(),
                 "message/rfc822",
                 str(recipient["email"]),
             )

@@ -5,6 +5,7 @@ import copy
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,17 +45,21 @@ class Service:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> Iterator[Service]:
-    folder = tmp_path_factory.mktemp("service")
+@contextmanager
+def running_service(folder: Path, home: Path, **overrides: Any) -> Iterator[Service]:
+    """The API and its in-process worker on SQLite under ``folder``, with a key per role.
+
+    ``overrides`` are settings (e.g. ``smtp_url``); the session's development PKI is reused.
+    """
     settings = Settings(
         home=folder,
         database_url=f"sqlite:///{folder / 'ccm.db'}",
         sandbox_delivery_delay_seconds=0.2,
         sandbox_proof_delay_seconds=0.3,
         relay_interval_seconds=0.05,
+        **overrides,
     )
-    (folder / "pki").symlink_to(home / "pki")  # reuse the session's development PKI
+    (folder / "pki").symlink_to(home / "pki")
     engine = build_database(settings)
     runtime = build_runtime(settings, engine)
     runtime.start()
@@ -67,12 +72,21 @@ def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> I
         "editor": {Role.EDITOR},
         "approver": {Role.APPROVER},
         "editor_approver": {Role.EDITOR, Role.APPROVER},
+        "gateway": {Role.GATEWAY},
     }.items():
         keys[who] = create_key(engine, name=who, roles=roles)[1]
     app = create_app(build_services(settings, engine))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Service(client, settings, engine, keys)
-    runtime.stop()
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Service(client, settings, engine, keys)
+    finally:
+        runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> Iterator[Service]:
+    with running_service(tmp_path_factory.mktemp("service"), home) as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,0 +1,78 @@
+"""Signals that providers and recipients send back (bounces, read receipts, replies):
+matched to the communication they are about and queued for the pipeline to record.
+
+The raw signal is stored as an artefact first, then a ``signal`` job is written in the
+outbox; the pipeline turns it into an evidence event exactly as it does for the
+sandbox's simulated signals, so one path records every signal. The same signal received
+twice is stored once and recorded once (its event id comes from its hash).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from ccm.persistence.tables import deliveries, jobs
+from ccm.ports import ArtifactStore
+from ccm.service.outbox import add_job
+
+__all__ = ["InboundSignal", "record_signal"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundSignal:
+    channel: str
+    provider: str
+    provider_message_id: str
+    """The id the provider gave the message when we sent it (for e-mail, its Message-ID)."""
+    kind: str
+    """``delivered``, ``bounce``, ``mdn``, ``reply``..., as the pipeline knows them."""
+    raw: bytes
+    media_type: str
+    details: dict[str, str]
+    """Extra payload for the event: ``disposition`` of an MDN, ``reason`` of a bounce."""
+
+
+def record_signal(
+    engine: Engine, store: ArtifactStore, signal: InboundSignal, *, now: datetime
+) -> str | None:
+    """Queue ``signal`` for the communication it is about; return that communication's
+    id, or ``None`` when no message ccm sent has that provider id."""
+    with engine.connect() as connection:
+        communication_id = connection.execute(
+            select(deliveries.c.communication_id).where(
+                deliveries.c.channel == signal.channel,
+                deliveries.c.provider_message_id == signal.provider_message_id,
+            )
+        ).scalar()
+    if communication_id is None:
+        return None
+    stored = store.put(signal.raw, media_type=signal.media_type)
+    payload: dict[str, Any] = {
+        "kind": signal.kind,
+        "sha256": stored.sha256,
+        "media_type": signal.media_type,
+        "occurred_at": now.isoformat(),
+        "provider": signal.provider,
+        "provider_message_id": signal.provider_message_id,
+        "sandbox": False,
+        **signal.details,
+    }
+    with engine.begin() as connection:
+        queued = connection.execute(
+            select(jobs.c.payload).where(
+                jobs.c.communication_id == communication_id, jobs.c.kind == "signal"
+            )
+        ).scalars()
+        if not any(json.loads(p).get("sha256") == stored.sha256 for p in queued):
+            add_job(
+                connection,
+                communication_id=communication_id,
+                kind="signal",
+                channel=signal.channel,
+                run_after=now,
+                payload=payload,
+            )
+    return str(communication_id)
