@@ -16,7 +16,15 @@ from sqlalchemy import Engine
 
 from api.deps import Services
 from api.metrics import REQUESTS
-from api.routes import batches, communications, health, inbound, recipients, templates
+from api.routes import (
+    batches,
+    communications,
+    health,
+    inbound,
+    recipients,
+    templates,
+    webhooks,
+)
 from ccm.bootstrap import (
     build_artifact_store,
     build_catalog,
@@ -82,6 +90,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(templates.router)
     app.include_router(recipients.router)
     app.include_router(inbound.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
 
     @app.middleware("http")

@@ -28,6 +28,7 @@ from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
 from channels.smtp import SmtpChannel, SmtpSettings
+from channels.twilio_messaging import TwilioMessagingChannel, twilio_client
 from signing import (
     LocalTimestampAuthority,
     PadesProfile,
@@ -253,6 +254,21 @@ def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
             SmtpSettings.from_url(settings.smtp_url.get_secret_value()),
             envelope_from=settings.email_envelope_from,
         )
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        client = twilio_client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            api_base_url=str(settings.twilio_api_base_url)
+            if settings.twilio_api_base_url
+            else None,
+        )
+        callback = str(settings.public_base_url).rstrip("/") + "/v1/webhooks/twilio/status"
+        senders = {"sms": settings.twilio_sms_from, "whatsapp": settings.twilio_whatsapp_from}
+        for name, sender in senders.items():
+            if sender:
+                channels[name] = TwilioMessagingChannel(
+                    name, client, sender=sender, status_callback=callback
+                )
     return channels
 
 

@@ -85,6 +85,19 @@ class Settings(BaseSettings):
     (STARTTLS), ``smtps://host:465``, ``smtp://host:25?security=none`` (loopback only)."""
     email_envelope_from: str | None = None
     """The SMTP envelope sender: where bounces return (required with ``smtp_url``)."""
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    """With the account SID: SMS and WhatsApp through Twilio instead of the sandbox."""
+    twilio_sms_from: str | None = None
+    """Sender number for SMS (``+55...``); unset keeps SMS on the sandbox."""
+    twilio_whatsapp_from: str | None = None
+    """Sender number of the WhatsApp Business profile; unset keeps WhatsApp on the sandbox."""
+    twilio_api_base_url: AnyHttpUrl | None = None
+    """A Twilio-compatible endpoint instead of api.twilio.com (a regional proxy, a test peer)."""
+    reply_confirm_keywords: list[str] = ["CIENTE", "SIM", "OK"]
+    """SMS/WhatsApp replies that confirm awareness: the legal proof of rule R15."""
+    reply_dispute_keywords: list[str] = ["QUESTIONAR"]
+    """SMS/WhatsApp replies that dispute the debt."""
 
     protocol_layout: str = DEFAULT_LAYOUT
     """Layout of ANS protocol numbers (rule R25; unverified, keep configurable)."""

@@ -14,16 +14,17 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from ccm.persistence.tables import deliveries, jobs
+from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore
 from ccm.service.outbox import add_job
 
-__all__ = ["InboundSignal", "record_signal"]
+__all__ = ["InboundSignal", "awaiting_reply", "record_signal"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboundSignal:
-    channel: str
+    channel: str | None
+    """None: whichever channel sent the message with that provider id."""
     provider: str
     provider_message_id: str
     """The id the provider gave the message when we sent it (for e-mail, its Message-ID)."""
@@ -40,15 +41,17 @@ def record_signal(
 ) -> str | None:
     """Queue ``signal`` for the communication it is about; return that communication's
     id, or ``None`` when no message ccm sent has that provider id."""
+    query = select(deliveries.c.communication_id, deliveries.c.channel).where(
+        deliveries.c.provider == signal.provider,
+        deliveries.c.provider_message_id == signal.provider_message_id,
+    )
+    if signal.channel is not None:
+        query = query.where(deliveries.c.channel == signal.channel)
     with engine.connect() as connection:
-        communication_id = connection.execute(
-            select(deliveries.c.communication_id).where(
-                deliveries.c.channel == signal.channel,
-                deliveries.c.provider_message_id == signal.provider_message_id,
-            )
-        ).scalar()
-    if communication_id is None:
+        found = connection.execute(query).first()
+    if found is None:
         return None
+    communication_id, channel = found
     stored = store.put(signal.raw, media_type=signal.media_type)
     payload: dict[str, Any] = {
         "kind": signal.kind,
@@ -71,8 +74,40 @@ def record_signal(
                 connection,
                 communication_id=communication_id,
                 kind="signal",
-                channel=signal.channel,
+                channel=channel,
                 run_after=now,
                 payload=payload,
             )
     return str(communication_id)
+
+
+def awaiting_reply(engine: Engine, channel: str, phone: str) -> tuple[str, str] | None:
+    """The latest message on ``channel`` to ``phone`` still waiting for its proof:
+    ``(communication id, provider message id)``, or None.
+
+    A reply names no message; it answers the latest one sent to that number (rule R15
+    accepts a reply only from the registered number: the request's ``recipient.phone``).
+    """
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                deliveries.c.communication_id,
+                deliveries.c.provider_message_id,
+                communications.c.recipient,
+            )
+            .select_from(
+                deliveries.join(
+                    communications, communications.c.id == deliveries.c.communication_id
+                )
+            )
+            .where(
+                deliveries.c.channel == channel,
+                deliveries.c.state.in_(("sent", "delivered")),
+                deliveries.c.provider_message_id.is_not(None),
+            )
+            .order_by(deliveries.c.updated_at.desc())
+        )
+        for row in rows:
+            if json.loads(row.recipient).get("phone") == phone:
+                return str(row.communication_id), str(row.provider_message_id)
+    return None

@@ -331,24 +331,41 @@ class Pipeline:
             return EvidenceEvent(
                 type=EventType.HANDOVER_FAILED,
                 actor=f"provider:{signal['provider']}",
-                artifacts=(ArtifactRef(role="dsn", sha256=sha256, media_type=media_type),),
+                artifacts=(
+                    ArtifactRef(
+                        role="dsn" if media_type == "message/rfc822" else "provider_callback",
+                        sha256=sha256,
+                        media_type=media_type,
+                    ),
+                ),
                 reasons=(str(signal.get("reason") or "returned as undeliverable"),),
                 details={**details, "provider_status": "bounced"},
                 **common,
             )
+        if kind == "dispute":  # "QUESTIONAR": the recipient contests the debt
+            return EvidenceEvent(
+                type=EventType.RECIPIENT_REJECTED,
+                actor="recipient",
+                artifacts=(ArtifactRef(role="reply", sha256=sha256, media_type=media_type),),
+                reasons=(f"dispute opened by a reply ({signal.get('keyword', 'QUESTIONAR')})",),
+                details={**details, "method": "reply", "keyword": str(signal.get("keyword"))},
+                **common,
+            )
         role, method, event_type = {
             "mdn": ("mdn", "mdn", EventType.CONTENT_ACCESSED),
+            "read": ("provider_callback", "read_receipt", EventType.CONTENT_ACCESSED),
             "reply": ("reply", "reply", EventType.RECIPIENT_ACCEPTED),
+            "reply_other": ("reply", "reply_unrecognized", EventType.CONTENT_ACCESSED),
             "ar": ("ar_record", "ar", EventType.RECIPIENT_ACCEPTED),
         }[kind]
-        extra = (
-            {"disposition": str(signal.get("disposition", "displayed"))} if kind == "mdn" else {}
-        )
+        extra = {}
+        if kind == "mdn":
+            extra = {"disposition": str(signal.get("disposition", "displayed"))}
         if kind == "reply":
-            extra = {"keyword": "CIENTE"}
+            extra = {"keyword": str(signal.get("keyword", "CIENTE"))}
         return EvidenceEvent(
             type=event_type,
-            actor="recipient",
+            actor="provider:twilio" if kind == "read" else "recipient",
             artifacts=(ArtifactRef(role=role, sha256=sha256, media_type=media_type),),
             details={**details, "method": method, **extra},
             **common,
