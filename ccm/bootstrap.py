@@ -22,10 +22,12 @@ from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_da
 from ccm.persistence.artifacts import FileArtifactStore, S3ArtifactStore
 from ccm.ports import ArtifactStore, ChannelAdapter
 from ccm.service.communications import SUPPORTED_CHANNELS
+from ccm.service.mail import LabelRange
 from ccm.service.pipeline import Pipeline
 from ccm.service.templates import TemplateCatalog
 from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
+from channels.correios import CorreiosChannel
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
 from channels.smtp import SmtpChannel, SmtpSettings
 from channels.twilio_messaging import TwilioMessagingChannel, twilio_client
@@ -236,7 +238,7 @@ def development_trust_anchor(settings: Settings) -> Path | None:
     return ensure_development_pki(settings.pki_dir).ca_certificate.resolve()
 
 
-def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
+def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapter]:
     """Channel adapters: the sandbox for every channel until real providers are configured."""
     channels: dict[str, ChannelAdapter] = {
         name: SandboxChannel(
@@ -269,6 +271,13 @@ def build_channels(settings: Settings) -> dict[str, ChannelAdapter]:
                 channels[name] = TwilioMessagingChannel(
                     name, client, sender=sender, status_callback=callback
                 )
+    if settings.correios_label_prefix:
+        labels = LabelRange(
+            prefix=settings.correios_label_prefix,
+            first=settings.correios_label_first,
+            last=settings.correios_label_last,
+        )
+        channels["registered_mail"] = CorreiosChannel(engine, labels)
     return channels
 
 
@@ -290,7 +299,7 @@ def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
         catalog=build_catalog(settings, engine),
         ledger=build_ledger(settings, engine),
         store=build_artifact_store(settings),
-        channels=build_channels(settings),
+        channels=build_channels(settings, engine),
         signature="development" if uses_development_pki(settings) else "icp_brasil",
         email_signer=SmimeMessageSigner(_identity_and_timestamper(settings)[0]),
     )

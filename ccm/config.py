@@ -94,6 +94,14 @@ class Settings(BaseSettings):
     """Sender number of the WhatsApp Business profile; unset keeps WhatsApp on the sandbox."""
     twilio_api_base_url: AnyHttpUrl | None = None
     """A Twilio-compatible endpoint instead of api.twilio.com (a regional proxy, a test peer)."""
+    correios_label_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    """Service prefix of the contracted tracking labels (``RB``, ``JH``...): registered
+    letters go to the print queue (``ccm mail export``) instead of the sandbox."""
+    correios_label_first: int = Field(default=1, ge=0, le=99_999_999)
+    correios_label_last: int = Field(default=99_999_999, ge=0, le=99_999_999)
+    """The contracted serial range of the labels (8 digits; the check digit is computed)."""
+    correios_ar_service: str = "001"
+    """Additional-service code of the AR, written in the print manifest."""
     reply_confirm_keywords: list[str] = ["CIENTE", "SIM", "OK"]
     """SMS/WhatsApp replies that confirm awareness: the legal proof of rule R15."""
     reply_dispute_keywords: list[str] = ["QUESTIONAR"]

@@ -1,6 +1,6 @@
 """The ``ccm`` command line: templates, render, samples, evidence, pki, db."""
 
-from ccm.cli import db, evidence, pki, render, service, templates  # noqa: F401  (each registers)
+from ccm.cli import db, evidence, mail, pki, render, service, templates  # noqa: F401
 from ccm.cli.app import app
 
 __all__ = ["app", "main"]

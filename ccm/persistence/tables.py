@@ -26,6 +26,7 @@ __all__ = [
     "metadata",
     "recipient_history",
     "recipients",
+    "letters",
     "template_versions",
 ]
 
@@ -200,3 +201,17 @@ template_versions = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """Every template version: its whole folder as text, its state and who did what."""
+
+letters = Table(
+    "letters",
+    metadata,
+    Column("communication_id", String(40), primary_key=True),
+    Column("tracking_code", String(13), nullable=False, unique=True),
+    Column("addressee", Text, nullable=False),
+    Column("pdf_sha256", String(64), nullable=False),
+    Column("state", String(12), nullable=False, index=True),
+    Column("batch_id", String(40), nullable=True),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("exported_at", DateTime(timezone=True), nullable=True),
+)
+"""Registered letters waiting for the print house, and the print batch each went out in."""

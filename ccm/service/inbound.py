@@ -34,6 +34,8 @@ class InboundSignal:
     media_type: str
     details: dict[str, str]
     """Extra payload for the event: ``disposition`` of an MDN, ``reason`` of a bounce."""
+    occurred_at: datetime | None = None
+    """When it happened, if the signal says (an AR's date); default: when received."""
 
 
 def record_signal(
@@ -57,7 +59,7 @@ def record_signal(
         "kind": signal.kind,
         "sha256": stored.sha256,
         "media_type": signal.media_type,
-        "occurred_at": now.isoformat(),
+        "occurred_at": (signal.occurred_at or now).isoformat(),
         "provider": signal.provider,
         "provider_message_id": signal.provider_message_id,
         "sandbox": False,

@@ -359,6 +359,18 @@ class Pipeline:
             "ar": ("ar_record", "ar", EventType.RECIPIENT_ACCEPTED),
         }[kind]
         extra = {}
+        artifacts = [ArtifactRef(role=role, sha256=sha256, media_type=media_type)]
+        if kind == "ar":
+            if signal.get("tracking_code"):
+                extra = {"tracking_code": str(signal["tracking_code"])}
+            if signal.get("image_sha256"):  # the scanned AR card
+                artifacts.append(
+                    ArtifactRef(
+                        role="ar_image",
+                        sha256=signal["image_sha256"],
+                        media_type=signal["image_media_type"],
+                    )
+                )
         if kind == "mdn":
             extra = {"disposition": str(signal.get("disposition", "displayed"))}
         if kind == "reply":
@@ -366,7 +378,7 @@ class Pipeline:
         return EvidenceEvent(
             type=event_type,
             actor="provider:twilio" if kind == "read" else "recipient",
-            artifacts=(ArtifactRef(role=role, sha256=sha256, media_type=media_type),),
+            artifacts=tuple(artifacts),
             details={**details, "method": method, **extra},
             **common,
         )
@@ -424,7 +436,9 @@ class Pipeline:
             assert isinstance(text, TextRendering)
             payload, media_type, address = text.text.encode(), "text/plain", str(recipient["phone"])
         else:
-            address_line = json.dumps(recipient.get("address"), ensure_ascii=False, sort_keys=True)
+            postal = recipient.get("address")
+            addressee = {"name": recipient.get("name"), **postal} if postal else None
+            address_line = json.dumps(addressee, ensure_ascii=False, sort_keys=True)
             payload, media_type, address = pdf, "application/pdf", address_line
         return OutgoingMessage(
             channel=channel,
