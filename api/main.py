@@ -21,6 +21,7 @@ from api.routes import (
     communications,
     health,
     inbound,
+    pages,
     recipients,
     templates,
     webhooks,
@@ -91,6 +92,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(recipients.router)
     app.include_router(inbound.router)
     app.include_router(webhooks.router)
+    app.include_router(pages.router)
     app.include_router(health.router)
 
     @app.middleware("http")

@@ -27,6 +27,7 @@ __all__ = [
     "recipient_history",
     "recipients",
     "letters",
+    "page_attempts",
     "template_versions",
 ]
 
@@ -215,3 +216,12 @@ letters = Table(
     Column("exported_at", DateTime(timezone=True), nullable=True),
 )
 """Registered letters waiting for the print house, and the print batch each went out in."""
+
+page_attempts = Table(
+    "page_attempts",
+    metadata,
+    Column("document_id", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""Wrong identity answers on a notice's confirmation page (locked after a few)."""

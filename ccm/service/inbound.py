@@ -18,7 +18,7 @@ from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore
 from ccm.service.outbox import add_job
 
-__all__ = ["InboundSignal", "awaiting_reply", "record_signal"]
+__all__ = ["InboundSignal", "awaiting_reply", "queue_signal", "record_signal"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +54,22 @@ def record_signal(
     if found is None:
         return None
     communication_id, channel = found
+    queue_signal(
+        engine, store, signal, communication_id=str(communication_id), channel=channel, now=now
+    )
+    return str(communication_id)
+
+
+def queue_signal(
+    engine: Engine,
+    store: ArtifactStore,
+    signal: InboundSignal,
+    *,
+    communication_id: str,
+    channel: str,
+    now: datetime,
+) -> None:
+    """Store the raw signal and queue it for the pipeline (once per raw content)."""
     stored = store.put(signal.raw, media_type=signal.media_type)
     payload: dict[str, Any] = {
         "kind": signal.kind,
@@ -80,7 +96,6 @@ def record_signal(
                 run_after=now,
                 payload=payload,
             )
-    return str(communication_id)
 
 
 def awaiting_reply(engine: Engine, channel: str, phone: str) -> tuple[str, str] | None:

@@ -347,14 +347,23 @@ class Pipeline:
                 type=EventType.RECIPIENT_REJECTED,
                 actor="recipient",
                 artifacts=(ArtifactRef(role="reply", sha256=sha256, media_type=media_type),),
-                reasons=(f"dispute opened by a reply ({signal.get('keyword', 'QUESTIONAR')})",),
-                details={**details, "method": "reply", "keyword": str(signal.get("keyword"))},
+                reasons=(f"dispute opened by {_method_of(signal)} ({signal.get('keyword')})",),
+                details={
+                    **details,
+                    "method": _method_of(signal),
+                    "keyword": str(signal.get("keyword")),
+                },
                 **common,
             )
         role, method, event_type = {
             "mdn": ("mdn", "mdn", EventType.CONTENT_ACCESSED),
             "read": ("provider_callback", "read_receipt", EventType.CONTENT_ACCESSED),
             "reply": ("reply", "reply", EventType.RECIPIENT_ACCEPTED),
+            "page_confirmation": (
+                "page_record",
+                "confirmation_page",
+                EventType.RECIPIENT_ACCEPTED,
+            ),
             "reply_other": ("reply", "reply_unrecognized", EventType.CONTENT_ACCESSED),
             "ar": ("ar_record", "ar", EventType.RECIPIENT_ACCEPTED),
         }[kind]
@@ -375,6 +384,8 @@ class Pipeline:
             extra = {"disposition": str(signal.get("disposition", "displayed"))}
         if kind == "reply":
             extra = {"keyword": str(signal.get("keyword", "CIENTE"))}
+        if kind == "page_confirmation":  # never what was typed: only which item was checked
+            extra = {"identity_items": str(signal.get("identity_items", ""))}
         return EvidenceEvent(
             type=event_type,
             actor="provider:twilio" if kind == "read" else "recipient",
@@ -529,6 +540,11 @@ class Pipeline:
                     .where(communications.c.id == record.id)
                     .values(status=Status.FAILED, updated_at=self._clock())
                 )
+
+
+def _method_of(signal: Mapping[str, Any]) -> str:
+    """How a recipient's answer came: a ``reply`` by message, or the ``confirmation_page``."""
+    return str(signal.get("method", "reply"))
 
 
 def _signed_document(recorded: Sequence[EvidenceRecord], communication_id: str) -> str:
