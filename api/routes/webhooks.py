@@ -75,7 +75,8 @@ def message_status(
         media_type="application/json",
         details=details,
     )
-    record_signal(svc.engine, svc.store, signal, now=datetime.now(UTC))
+    # A callback may beat our own record of the send: hold it until the send is recorded.
+    record_signal(svc.engine, svc.store, signal, now=datetime.now(UTC), hold=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "communications",
     "daily_sequences",
     "deliveries",
+    "early_signals",
     "evidence_checkpoints",
     "evidence_events",
     "jobs",
@@ -225,3 +226,15 @@ page_attempts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """Wrong identity answers on a notice's confirmation page (locked after a few)."""
+
+early_signals = Table(
+    "early_signals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(40), nullable=False),
+    Column("provider_message_id", String(200), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+"""Provider callbacks that arrived before the send they are about was recorded; queued
+as soon as it is."""

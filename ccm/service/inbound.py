@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import Connection
 
-from ccm.persistence.tables import communications, deliveries, jobs
+from ccm.persistence.tables import communications, deliveries, early_signals, jobs
 from ccm.ports import ArtifactStore
 from ccm.service.outbox import add_job
 
-__all__ = ["InboundSignal", "awaiting_reply", "queue_signal", "record_signal"]
+__all__ = [
+    "InboundSignal",
+    "awaiting_reply",
+    "queue_signal",
+    "record_signal",
+    "release_early_signals",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,10 +46,19 @@ class InboundSignal:
 
 
 def record_signal(
-    engine: Engine, store: ArtifactStore, signal: InboundSignal, *, now: datetime
+    engine: Engine,
+    store: ArtifactStore,
+    signal: InboundSignal,
+    *,
+    now: datetime,
+    hold: bool = False,
 ) -> str | None:
     """Queue ``signal`` for the communication it is about; return that communication's
-    id, or ``None`` when no message ccm sent has that provider id."""
+    id, or ``None`` when no message ccm sent has that provider id.
+
+    With ``hold``, an unmatched signal is kept and queued once the send it names is
+    recorded (providers call back fast: a status may arrive before we record the send).
+    """
     query = select(deliveries.c.communication_id, deliveries.c.channel).where(
         deliveries.c.provider == signal.provider,
         deliveries.c.provider_message_id == signal.provider_message_id,
@@ -51,12 +67,22 @@ def record_signal(
         query = query.where(deliveries.c.channel == signal.channel)
     with engine.connect() as connection:
         found = connection.execute(query).first()
+    payload = _payload(store, signal, now)
     if found is None:
+        if hold:
+            with engine.begin() as connection:
+                connection.execute(
+                    early_signals.insert().values(
+                        provider=signal.provider,
+                        provider_message_id=signal.provider_message_id,
+                        payload=json.dumps(payload),
+                        received_at=now,
+                    )
+                )
         return None
     communication_id, channel = found
-    queue_signal(
-        engine, store, signal, communication_id=str(communication_id), channel=channel, now=now
-    )
+    with engine.begin() as connection:
+        _queue(connection, payload, communication_id=str(communication_id), channel=channel)
     return str(communication_id)
 
 
@@ -70,8 +96,41 @@ def queue_signal(
     now: datetime,
 ) -> None:
     """Store the raw signal and queue it for the pipeline (once per raw content)."""
+    payload = _payload(store, signal, now)
+    with engine.begin() as connection:
+        _queue(connection, payload, communication_id=communication_id, channel=channel)
+
+
+def release_early_signals(
+    connection: Connection,
+    *,
+    provider: str,
+    provider_message_id: str,
+    communication_id: str,
+    channel: str,
+) -> None:
+    """Queue the signals that named this send before it was recorded (in the caller's
+    transaction, the one that records the send)."""
+    held = connection.execute(
+        select(early_signals.c.id, early_signals.c.payload).where(
+            early_signals.c.provider == provider,
+            early_signals.c.provider_message_id == provider_message_id,
+        )
+    ).all()
+    for row in held:
+        _queue(
+            connection, json.loads(row.payload), communication_id=communication_id, channel=channel
+        )
+    if held:
+        connection.execute(
+            delete(early_signals).where(early_signals.c.id.in_([r.id for r in held]))
+        )
+
+
+def _payload(store: ArtifactStore, signal: InboundSignal, now: datetime) -> dict[str, Any]:
+    """The signal job's payload, the raw signal stored as an artefact."""
     stored = store.put(signal.raw, media_type=signal.media_type)
-    payload: dict[str, Any] = {
+    return {
         "kind": signal.kind,
         "sha256": stored.sha256,
         "media_type": signal.media_type,
@@ -81,21 +140,26 @@ def queue_signal(
         "sandbox": False,
         **signal.details,
     }
-    with engine.begin() as connection:
-        queued = connection.execute(
-            select(jobs.c.payload).where(
-                jobs.c.communication_id == communication_id, jobs.c.kind == "signal"
-            )
-        ).scalars()
-        if not any(json.loads(p).get("sha256") == stored.sha256 for p in queued):
-            add_job(
-                connection,
-                communication_id=communication_id,
-                kind="signal",
-                channel=channel,
-                run_after=now,
-                payload=payload,
-            )
+
+
+def _queue(
+    connection: Connection, payload: dict[str, Any], *, communication_id: str, channel: str
+) -> None:
+    """Add the signal job unless one with the same raw content is queued already."""
+    queued = connection.execute(
+        select(jobs.c.payload).where(
+            jobs.c.communication_id == communication_id, jobs.c.kind == "signal"
+        )
+    ).scalars()
+    if not any(json.loads(p).get("sha256") == payload["sha256"] for p in queued):
+        add_job(
+            connection,
+            communication_id=communication_id,
+            kind="signal",
+            channel=channel,
+            run_after=datetime.fromisoformat(payload["occurred_at"]),
+            payload=payload,
+        )
 
 
 def awaiting_reply(engine: Engine, channel: str, phone: str) -> tuple[str, str] | None:

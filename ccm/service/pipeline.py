@@ -27,6 +27,7 @@ from ccm.evidence.records import EvidenceRecord
 from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore, ChannelAdapter, MessageSigner, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
+from ccm.service.inbound import release_early_signals
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
 from ccm.service.recipients import next_allowed
 from ccm.service.templates import TemplateCatalog
@@ -226,6 +227,13 @@ class Pipeline:
                 "sent",
                 receipt.provider,
                 receipt.provider_message_id,
+            )
+            release_early_signals(
+                connection,
+                provider=receipt.provider,
+                provider_message_id=receipt.provider_message_id,
+                communication_id=record.id,
+                channel=job.channel,
             )
             already = connection.execute(
                 select(jobs.c.id).where(
