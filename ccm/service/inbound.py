@@ -69,17 +69,30 @@ def record_signal(
         found = connection.execute(query).first()
     payload = _payload(store, signal, now)
     if found is None:
-        if hold:
-            with engine.begin() as connection:
-                connection.execute(
-                    early_signals.insert().values(
-                        provider=signal.provider,
-                        provider_message_id=signal.provider_message_id,
-                        payload=json.dumps(payload),
-                        received_at=now,
-                    )
+        if not hold:
+            return None
+        with engine.begin() as connection:
+            connection.execute(
+                early_signals.insert().values(
+                    provider=signal.provider,
+                    provider_message_id=signal.provider_message_id,
+                    payload=json.dumps(payload),
+                    received_at=now,
                 )
-        return None
+            )
+        # The send may have been recorded meanwhile, its release having run before this
+        # signal was held: look again, and release it ourselves if so.
+        with engine.begin() as connection:
+            found = connection.execute(query).first()
+            if found is not None:
+                release_early_signals(
+                    connection,
+                    provider=signal.provider,
+                    provider_message_id=signal.provider_message_id,
+                    communication_id=str(found.communication_id),
+                    channel=found.channel,
+                )
+        return None if found is None else str(found.communication_id)
     communication_id, channel = found
     with engine.begin() as connection:
         _queue(connection, payload, communication_id=str(communication_id), channel=channel)
