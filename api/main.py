@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from api.deps import Services
 from api.metrics import REQUESTS
 from api.routes import (
+    agents,
     batches,
     communications,
     health,
@@ -87,6 +88,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     )
     app.state.services = services
     app.include_router(communications.router)
+    app.include_router(agents.router)
     app.include_router(batches.router)
     app.include_router(templates.router)
     app.include_router(recipients.router)
@@ -130,11 +132,8 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     async def invalid_data(_: Request, error: DataValidationError) -> JSONResponse:
         errors = []
         for item in error.errors:
-            path = (
-                item.path
-                if item.path.startswith(("channels", "recipient", "files", "version", "body"))
-                else f"data.{item.path}".rstrip(".")
-            )
+            # A template's own checks name paths inside the request's ``data``.
+            path = f"data.{item.path}".rstrip(".") if error.template else item.path
             errors.append({"path": path, "rule": item.message})
         return _errors_json(
             errors, "invalid data for the template" if error.template else "invalid request"

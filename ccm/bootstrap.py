@@ -27,6 +27,7 @@ from ccm.service.pipeline import Pipeline
 from ccm.service.templates import TemplateCatalog
 from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
+from channels.agents import AgentQueueChannel
 from channels.correios import CorreiosChannel
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
 from channels.smtp import SmtpChannel, SmtpSettings
@@ -248,6 +249,7 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
             proof_delay=timedelta(seconds=settings.sandbox_proof_delay_seconds),
         )
         for name in SUPPORTED_CHANNELS
+        if name != "agent_call"  # the operator's own agents, never simulated
     }
     if settings.smtp_url is not None:
         if not settings.email_envelope_from:
@@ -271,6 +273,7 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
                 channels[name] = TwilioMessagingChannel(
                     name, client, sender=sender, status_callback=callback
                 )
+    channels["agent_call"] = AgentQueueChannel()
     if settings.correios_label_prefix:
         labels = LabelRange(
             prefix=settings.correios_label_prefix,
@@ -302,6 +305,7 @@ def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
         channels=build_channels(settings, engine),
         signature="development" if uses_development_pki(settings) else "icp_brasil",
         email_signer=SmimeMessageSigner(_identity_and_timestamper(settings)[0]),
+        protocols=ProtocolIssuer(layout=settings.protocol_format, store=SqlSequenceStore(engine)),
     )
 
 

@@ -179,6 +179,8 @@ class OutgoingMessage:
     media_type: str
     address: str
     """Where it goes: an e-mail address, a phone number, a postal address line."""
+    reference: str | None = None
+    """What the recipient will be told to quote: the protocol number of a call."""
 
 
 class ChannelAdapter(Protocol):

@@ -35,13 +35,14 @@ __all__ = [
     "utc",
 ]
 
-SUPPORTED_CHANNELS = ("email", "sms", "whatsapp", "registered_mail")
-"""Channels the service sends today (IVR and agent calls come with their adapters)."""
+SUPPORTED_CHANNELS = ("email", "sms", "whatsapp", "registered_mail", "agent_call")
+"""Channels the service sends today (IVR comes with its adapter)."""
 _CHANNEL_RENDERING = {
     "email": "email",
     "sms": "sms",
     "whatsapp": "whatsapp",
     "registered_mail": "document",
+    "agent_call": "agent_script",
 }
 
 
@@ -134,7 +135,13 @@ def _channels(request: SubmitRequest, available: Sequence[str]) -> list[str]:
         errors.append(
             DataError(path="channels", message="no channel: give channels or contact data")
         )
-    needs = {"email": "email", "sms": "phone", "whatsapp": "phone", "registered_mail": "address"}
+    needs = {
+        "email": "email",
+        "sms": "phone",
+        "whatsapp": "phone",
+        "registered_mail": "address",
+        "agent_call": "phone",
+    }
     for i, channel in enumerate(chosen):
         if channel not in SUPPORTED_CHANNELS:
             errors.append(

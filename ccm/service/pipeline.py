@@ -16,7 +16,13 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ccm.composition import Composer, DocumentRendering, EmailRendering, TextRendering
+from ccm.composition import (
+    AgentScriptRendering,
+    Composer,
+    DocumentRendering,
+    EmailRendering,
+    TextRendering,
+)
 from ccm.composition.composer import Composition
 from ccm.composition.mime import build_email
 from ccm.errors import EvidenceError, PermanentChannelError
@@ -24,12 +30,13 @@ from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
 from ccm.evidence.proof import assess
 from ccm.evidence.records import EvidenceRecord
+from ccm.identifiers.protocol import ProtocolIssuer
 from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import ArtifactStore, ChannelAdapter, MessageSigner, OutgoingMessage
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.inbound import release_early_signals
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
-from ccm.service.recipients import next_allowed
+from ccm.service.recipients import BRASILIA, next_allowed
 from ccm.service.templates import TemplateCatalog
 
 __all__ = ["Pipeline"]
@@ -55,6 +62,7 @@ class Pipeline:
         channels: Mapping[str, ChannelAdapter],
         signature: str,
         email_signer: MessageSigner | None = None,
+        protocols: ProtocolIssuer | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._engine = engine
@@ -64,6 +72,7 @@ class Pipeline:
         self._channels = channels
         self._signature = signature
         self._email_signer = email_signer
+        self._protocols = protocols
         self._clock = clock
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._insert = dialect.insert
@@ -272,11 +281,12 @@ class Pipeline:
             for r in self._ledger.records(communication_id=record.id)
         ):
             self._ledger.append(event)
-        if event.type is EventType.HANDOVER_FAILED:  # a bounce: this channel failed
+        if event.type in {EventType.HANDOVER_FAILED, EventType.ATTEMPTS_EXHAUSTED}:
             with self._engine.begin() as connection:
                 finish(connection, job.id)
             states = {d["channel"]: d["state"] for d in record.deliveries}
-            if states.get(job.channel) != "proven":
+            final = signal["kind"] != "attempt_failed"  # a bounce; the last call attempt
+            if final and states.get(job.channel) != "proven":
                 self._set_delivery(record.id, job.channel, "failed")
                 self._fail_if_nothing_left(job)
             return
@@ -348,6 +358,37 @@ class Pipeline:
                 ),
                 reasons=(str(signal.get("reason") or "returned as undeliverable"),),
                 details={**details, "provider_status": "bounced"},
+                **common,
+            )
+        if kind in {"attempt_failed", "attempts_exhausted", "call_refused"}:  # agent calls
+            event_type = {
+                "attempt_failed": EventType.HANDOVER_FAILED,
+                "attempts_exhausted": EventType.ATTEMPTS_EXHAUSTED,
+                "call_refused": EventType.RECIPIENT_REJECTED,
+            }[kind]
+            return EvidenceEvent(
+                type=event_type,
+                actor=f"agent:{signal.get('agent_id', 'unknown')}",
+                artifacts=(ArtifactRef(role="agent_record", sha256=sha256, media_type=media_type),),
+                reasons=(str(signal.get("reason") or kind),),
+                details={**details, "method": "agent_call", **_call_details(signal)},
+                **common,
+            )
+        if kind == "call_confirmed":  # identity confirmed on the call, the notice given
+            artifacts = [ArtifactRef(role="agent_record", sha256=sha256, media_type=media_type)]
+            if signal.get("recording_sha256"):
+                artifacts.append(
+                    ArtifactRef(
+                        role="recording",
+                        sha256=signal["recording_sha256"],
+                        media_type=signal.get("recording_media_type", "application/octet-stream"),
+                    )
+                )
+            return EvidenceEvent(
+                type=EventType.RECIPIENT_ACCEPTED,
+                actor=f"agent:{signal.get('agent_id', 'unknown')}",
+                artifacts=tuple(artifacts),
+                details={**details, "method": "data_confirmation", **_call_details(signal)},
                 **common,
             )
         if kind == "dispute":  # "QUESTIONAR": the recipient contests the debt
@@ -428,6 +469,7 @@ class Pipeline:
     ) -> OutgoingMessage:
         composer, composition = self._composition(record)
         pdf = self._store.get(signed_sha256)
+        reference = None
         recipient = record.recipient
         key = f"{record.id}:{channel}"
         if channel == "email":
@@ -454,6 +496,22 @@ class Pipeline:
             text = composer.render(composition, channel)
             assert isinstance(text, TextRendering)
             payload, media_type, address = text.text.encode(), "text/plain", str(recipient["phone"])
+        elif channel == "agent_call":
+            # The protocol number comes first: the script quotes it to the person (RN 623).
+            if self._protocols is None:
+                raise PermanentChannelError("agent calls need protocol numbers (not configured)")
+            operator = record.data.get("operator") or {}
+            reference = self._protocols.issue(
+                ans_registration=str(operator.get("ans_registration", "")),
+                day=self._clock().astimezone(BRASILIA).date(),
+            )
+            script = composer.render(composition.with_protocol(reference), "agent_script")
+            assert isinstance(script, AgentScriptRendering)
+            payload, media_type, address = (
+                script.html.encode(),
+                "text/html",
+                str(recipient["phone"]),
+            )
         else:
             postal = recipient.get("address")
             addressee = {"name": recipient.get("name"), **postal} if postal else None
@@ -466,6 +524,7 @@ class Pipeline:
             payload=payload,
             media_type=media_type,
             address=address,
+            reference=reference,
         )
 
     def _claim_delivery(self, communication_id: str, channel: str) -> None:
@@ -548,6 +607,12 @@ class Pipeline:
                     .where(communications.c.id == record.id)
                     .values(status=Status.FAILED, updated_at=self._clock())
                 )
+
+
+def _call_details(signal: Mapping[str, Any]) -> dict[str, str]:
+    """What an agent's report adds to its event: attempt, protocol, identity items."""
+    keys = ("attempt", "protocol", "identity_items")
+    return {key: str(signal[key]) for key in keys if signal.get(key) is not None}
 
 
 def _method_of(signal: Mapping[str, Any]) -> str:

@@ -73,6 +73,7 @@ def running_service(folder: Path, home: Path, **overrides: Any) -> Iterator[Serv
         "approver": {Role.APPROVER},
         "editor_approver": {Role.EDITOR, Role.APPROVER},
         "gateway": {Role.GATEWAY},
+        "agent": {Role.AGENT},
     }.items():
         keys[who] = create_key(engine, name=who, roles=roles)[1]
     app = create_app(build_services(settings, engine))
