@@ -11,7 +11,7 @@ reference) or uploaded here.
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -24,10 +24,20 @@ from ccm.errors import DataError, DataValidationError
 from ccm.evidence.events import EventType
 from ccm.persistence.tables import deliveries
 from ccm.service.communications import CommunicationRecord, get_communication
-from ccm.service.inbound import InboundSignal, queue_signal
+from ccm.service.inbound import InboundSignal, open_delivery, queue_signal
 from ccm.service.keys import ApiKey, Role
+from ccm.service.recipients import BRASILIA
 
-__all__ = ["AgentOutcomeIn", "OutcomeOut", "RecordingIn", "outcome", "router", "script"]
+__all__ = [
+    "AgentOutcomeIn",
+    "InPersonReceiptIn",
+    "OutcomeOut",
+    "RecordingIn",
+    "in_person_receipt",
+    "outcome",
+    "router",
+    "script",
+]
 
 router = APIRouter(prefix="/v1/communications", tags=["agent calls"])
 MAX_ATTEMPTS = 5
@@ -73,6 +83,17 @@ class OutcomeOut(BaseModel):
     communication_id: str
     kind: str
     proof_expected: bool = Field(description="Whether this report is a legal proof (R16).")
+
+
+class InPersonReceiptIn(RequestBody):
+    received_by_role: Literal["payer", "dependent", "third_party"]
+    signed_on: date
+    place: str | None = Field(default=None, max_length=120)
+    receipt_base64: str = Field(
+        min_length=4, max_length=1_500_000, description="The scanned receipt the person signed."
+    )
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"] = "application/pdf"
+    agent_id: str = Field(min_length=1, max_length=60)
 
 
 def _protocol_of(svc: Services, record: CommunicationRecord) -> str | None:
@@ -214,3 +235,59 @@ def outcome(
         kind=kind,
         proof_expected=kind == "call_confirmed" and recording_sha is not None,
     )
+
+
+@router.post(
+    "/{communication_id}/in-person-receipt",
+    response_model=OutcomeOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_RESPONSES,
+)
+def in_person_receipt(
+    communication_id: str,
+    body: InPersonReceiptIn,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[ApiKey, Depends(require(Role.AGENT))],
+) -> OutcomeOut:
+    """The notice handed over in person: the receipt signed by the payer is the legal
+    proof (rule R18), dated with the signature."""
+    record = get_communication(svc.engine, communication_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no communication {communication_id}")
+    errors = []
+    if body.received_by_role != "payer":
+        errors.append(
+            DataError(
+                path="received_by_role",
+                message="the debt is disclosed only to the payer (rule R12)",
+            )
+        )
+    if body.signed_on > datetime.now(BRASILIA).date():
+        errors.append(DataError(path="signed_on", message="cannot be in the future"))
+    try:
+        receipt = base64.b64decode(body.receipt_base64, validate=True)
+    except binascii.Error:
+        errors.append(DataError(path="receipt_base64", message="not base64"))
+        receipt = b""
+    if errors:
+        raise DataValidationError(errors)
+    stored = svc.store.put(receipt, media_type=body.media_type)
+    now = datetime.now(UTC)
+    report = body.model_dump(mode="json", exclude={"receipt_base64"})
+    report |= {"receipt_sha256": stored.sha256, "reported_by": key.id}
+    signal = InboundSignal(
+        channel="in_person",
+        provider="agents",
+        provider_message_id=stored.sha256,
+        kind="signed_receipt",
+        raw=json.dumps(report, ensure_ascii=False, sort_keys=True).encode(),
+        media_type="application/json",
+        details={"receipt_sha256": stored.sha256, "receipt_media_type": body.media_type},
+        occurred_at=datetime.combine(body.signed_on, time(12), tzinfo=BRASILIA),
+    )
+    open_delivery(svc.engine, communication_id=record.id, channel="in_person",
+                  provider="agents", provider_message_id=stored.sha256, now=now)  # fmt: skip
+    queue_signal(
+        svc.engine, svc.store, signal, communication_id=record.id, channel="in_person", now=now
+    )
+    return OutcomeOut(communication_id=record.id, kind="signed_receipt", proof_expected=True)

@@ -21,6 +21,7 @@ from ccm.service.outbox import add_job
 
 __all__ = [
     "InboundSignal",
+    "open_delivery",
     "awaiting_reply",
     "queue_signal",
     "record_signal",
@@ -205,3 +206,34 @@ def awaiting_reply(engine: Engine, channel: str, phone: str) -> tuple[str, str] 
             if json.loads(row.recipient).get("phone") == phone:
                 return str(row.communication_id), str(row.provider_message_id)
     return None
+
+
+def open_delivery(
+    engine: Engine,
+    *,
+    communication_id: str,
+    channel: str,
+    provider: str,
+    provider_message_id: str,
+    now: datetime,
+) -> None:
+    """Record a delivery ccm did not send itself (a notice handed over in person), so its
+    signals move the communication like any other channel's."""
+    with engine.begin() as connection:
+        exists = connection.execute(
+            select(deliveries.c.state).where(
+                deliveries.c.communication_id == communication_id, deliveries.c.channel == channel
+            )
+        ).first()
+        if exists is None:
+            connection.execute(
+                deliveries.insert().values(
+                    communication_id=communication_id,
+                    channel=channel,
+                    state="sent",
+                    attempts=1,
+                    provider=provider,
+                    provider_message_id=provider_message_id,
+                    updated_at=now,
+                )
+            )

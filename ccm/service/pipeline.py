@@ -391,6 +391,21 @@ class Pipeline:
                 details={**details, "method": "data_confirmation", **_call_details(signal)},
                 **common,
             )
+        if kind == "signed_receipt":  # handed over in person, the receipt signed (R18)
+            return EvidenceEvent(
+                type=EventType.RECIPIENT_ACCEPTED,
+                actor="recipient",
+                artifacts=(
+                    ArtifactRef(role="agent_record", sha256=sha256, media_type=media_type),
+                    ArtifactRef(
+                        role="signed_receipt",
+                        sha256=signal["receipt_sha256"],
+                        media_type=signal["receipt_media_type"],
+                    ),
+                ),
+                details={**details, "method": "in_person"},
+                **common,
+            )
         if kind == "dispute":  # "QUESTIONAR": the recipient contests the debt
             return EvidenceEvent(
                 type=EventType.RECIPIENT_REJECTED,

@@ -130,3 +130,28 @@ def test_without_a_recording_the_call_is_no_proof_and_five_misses_end_it(
     assert len(_events(service, missed, "handover_failed", at_least=4)) == 4
     [exhausted] = _events(service, missed, "attempts_exhausted")
     assert exhausted["details"]["attempt"] == "5"
+
+
+def test_a_receipt_signed_in_person_proves_the_notice(
+    service: Service, request_body: dict[str, Any]
+) -> None:
+    request_body["data"]["plan"]["contract_number"] = "VP-HAND-1"
+    request_body["recipient"]["email"] = "rejeitar@example.com"  # the e-mail will fail
+    created = service.client.post(
+        "/v1/communications", json=request_body, headers=service.auth("submitter")
+    ).json()
+    communication_id = created["id"]
+    receipt = {"received_by_role": "payer", "signed_on": "2026-11-20", "agent_id": "AT-7",
+               "receipt_base64": base64.b64encode(b"%PDF-1.7 signed receipt").decode()}  # fmt: skip
+    path = f"/v1/communications/{communication_id}/in-person-receipt"
+    refused = service.client.post(
+        path, json={**receipt, "received_by_role": "dependent", "signed_on": "2999-01-01"},
+        headers=service.auth("agent"),
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert {e["path"] for e in refused.json()["errors"]} == {"received_by_role", "signed_on"}
+    accepted = service.client.post(path, json=receipt, headers=service.auth("agent"))
+    assert accepted.status_code == 202, accepted.text
+    proven = service.wait_for(communication_id, "proven")
+    assert proven["proof"]["rule"] == "R18" and proven["proof"]["channel"] == "in_person"
+    assert proven["proof"]["date"].startswith("2026-11-20")
