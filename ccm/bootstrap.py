@@ -30,6 +30,7 @@ from ccm.workers.runtime import WorkerRuntime
 from channels.agents import AgentQueueChannel
 from channels.correios import CorreiosChannel
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
+from channels.ses import FailoverEmailChannel, SesChannel
 from channels.smtp import SmtpChannel, SmtpSettings
 from channels.twilio_messaging import TwilioMessagingChannel, twilio_client
 from signing import (
@@ -251,13 +252,10 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
         for name in SUPPORTED_CHANNELS
         if name != "agent_call"  # the operator's own agents, never simulated
     }
-    if settings.smtp_url is not None:
-        if not settings.email_envelope_from:
-            raise ConfigurationError("CCM_SMTP_URL needs CCM_EMAIL_ENVELOPE_FROM (bounces)")
-        channels["email"] = SmtpChannel(
-            SmtpSettings.from_url(settings.smtp_url.get_secret_value()),
-            envelope_from=settings.email_envelope_from,
-        )
+    transports = settings.email_transports or (["smtp"] if settings.smtp_url else [])
+    if transports:
+        built = [_email_transport(settings, name) for name in transports]
+        channels["email"] = built[0] if len(built) == 1 else FailoverEmailChannel(built)
     if settings.twilio_account_sid and settings.twilio_auth_token:
         client = twilio_client(
             settings.twilio_account_sid,
@@ -282,6 +280,24 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
         )
         channels["registered_mail"] = CorreiosChannel(engine, labels)
     return channels
+
+
+def _email_transport(settings: Settings, name: str) -> ChannelAdapter:
+    """One e-mail transport as configured."""
+    if name == "smtp":
+        if settings.smtp_url is None or not settings.email_envelope_from:
+            raise ConfigurationError(
+                "the smtp e-mail transport needs CCM_SMTP_URL and CCM_EMAIL_ENVELOPE_FROM"
+            )
+        return SmtpChannel(
+            SmtpSettings.from_url(settings.smtp_url.get_secret_value()),
+            envelope_from=settings.email_envelope_from,
+        )
+    import boto3
+
+    endpoint = str(settings.ses_endpoint_url) if settings.ses_endpoint_url else None
+    client = boto3.client("sesv2", region_name=settings.ses_region, endpoint_url=endpoint)
+    return SesChannel(client, configuration_set=settings.ses_configuration_set)
 
 
 def build_catalog(settings: Settings, engine: Engine) -> TemplateCatalog:

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     (STARTTLS), ``smtps://host:465``, ``smtp://host:25?security=none`` (loopback only)."""
     email_envelope_from: str | None = None
     """The SMTP envelope sender: where bounces return (required with ``smtp_url``)."""
+    email_transports: list[Literal["smtp", "ses"]] = []
+    """E-mail transports in failover order, e.g. ``["smtp", "ses"]``; empty: SMTP when
+    ``smtp_url`` is set, else the sandbox."""
+    ses_region: str = "sa-east-1"
+    ses_endpoint_url: AnyHttpUrl | None = None
+    """An SES-compatible endpoint instead of AWS (a local test server)."""
+    ses_configuration_set: str | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     """With the account SID: SMS and WhatsApp through Twilio instead of the sandbox."""

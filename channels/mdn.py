@@ -9,6 +9,7 @@ so their absence proves nothing.
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, message_from_string, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
@@ -61,6 +62,12 @@ def build_mdn(
     return report.as_bytes()
 
 
+def _unfolded(value: object) -> str:
+    """A field's value on one line, RFC 2047 encoded words decoded (some writers encode a
+    long Message-ID instead of folding it)."""
+    return " ".join(str(make_header(decode_header(str(value)))).split())
+
+
 def parse_mdn(raw: bytes) -> Disposition | None:
     """The disposition an MDN reports, or ``None`` if ``raw`` is not an MDN."""
     message = message_from_bytes(raw, policy=policy.SMTP)
@@ -77,7 +84,7 @@ def parse_mdn(raw: bytes) -> Disposition | None:
             text = decoded.decode("utf-8", "replace") if isinstance(decoded, bytes) else ""
         # The fields are header lines (RFC 8098 section 3.1), folding included.
         parsed = message_from_string(text.lstrip("\r\n"), policy=policy.compat32)
-        fields = {k.lower(): " ".join(str(v).split()) for k, v in parsed.items()}
+        fields = {k.lower(): _unfolded(v) for k, v in parsed.items()}
         disposition = fields.get("disposition", "")
         mode, _, kind = disposition.partition(";")
         if not kind:

@@ -33,6 +33,15 @@ class InboundOut(BaseModel):
     """False for what is not evidence (a "delayed" DSN)."""
 
 
+def _sent_as(original_message_id: str) -> tuple[str, str]:
+    """Which transport sent the message a report names, and its id there: SES replaces
+    the Message-ID with ``<MessageId@<region>.amazonses.com>``; SMTP keeps ours."""
+    local, _, domain = original_message_id.strip("<>").partition("@")
+    if domain == "amazonses.com" or domain.endswith(".amazonses.com"):
+        return "ses", local
+    return "smtp", original_message_id
+
+
 @router.post(
     "/email",
     response_model=InboundOut,
@@ -70,10 +79,11 @@ async def email(
         for k, v in {"disposition": report.disposition, "reason": report.reason}.items()
         if v is not None
     }
+    provider, message_id = _sent_as(report.original_message_id)
     signal = InboundSignal(
         channel="email",
-        provider="smtp",
-        provider_message_id=report.original_message_id,
+        provider=provider,
+        provider_message_id=message_id,
         kind=report.kind,
         raw=raw,
         media_type="message/rfc822",
