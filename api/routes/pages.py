@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -23,9 +23,15 @@ from ccm.service.confirmation import (
     check_identity,
     communication_for_document,
     record_answer,
+    record_open,
 )
 
-__all__ = ["answer_page", "notice_page", "router"]
+__all__ = ["answer_page", "notice_page", "open_pixel", "router"]
+
+# The smallest transparent GIF (1x1).
+_PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
 
 router = APIRouter(tags=["recipient pages"], include_in_schema=False)
 _PAGES = Environment(
@@ -90,3 +96,19 @@ def answer_page(
     record_answer(svc.engine, svc.store, record, PageAnswer(answer), client=client, now=now)
     at = now.astimezone(_BRASILIA).strftime("%d/%m/%Y %H:%M")
     return _render(svc, record, 200, state="done", answer=answer, at=at)
+
+
+@router.get("/p/{document_id}.gif")
+def open_pixel(
+    document_id: str, request: Request, svc: Annotated[Services, Depends(services)]
+) -> Response:
+    """The e-mail's open pixel: its first load is recorded as weak evidence of an opening
+    (mail programs and proxies load images on their own: never a proof)."""
+    record = communication_for_document(svc.engine, document_id[:64])
+    if record is not None and "email" in record.channels:
+        client = {
+            "ip": request.client.host if request.client else None,
+            "user_agent": request.headers.get("user-agent", "")[:300],
+        }
+        record_open(svc.engine, svc.store, record, client=client, now=datetime.now(UTC))
+    return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})

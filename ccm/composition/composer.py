@@ -174,7 +174,10 @@ class Composer:
             "doc": doc,
             "brand": brand,
             "issuer": issuer_view(data),
-            "links": {"document": f"{self._base_url}/d/{doc.id}"},
+            "links": {
+                "document": f"{self._base_url}/d/{doc.id}",
+                "pixel": f"{self._base_url}/p/{doc.id}.gif",
+            },
             "call": {"protocol": protocol},
         }
         return Composition(variant=variant, data=data, doc=doc, brand=brand, context=context)

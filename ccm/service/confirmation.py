@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ccm.identifiers.cpf import normalize_cpf
-from ccm.persistence.tables import communications, page_attempts
+from ccm.persistence.tables import communications, jobs, page_attempts
 from ccm.ports import ArtifactStore
 from ccm.service.communications import CommunicationRecord, get_communication
 from ccm.service.inbound import InboundSignal, queue_signal
@@ -30,6 +30,7 @@ __all__ = [
     "check_identity",
     "communication_for_document",
     "record_answer",
+    "record_open",
 ]
 
 IDENTITY_DIGITS = 5
@@ -128,3 +129,37 @@ def record_answer(
     )
     queue_signal(engine, store, signal, communication_id=record.id, channel=channel, now=now)
     return channel
+
+
+def record_open(
+    engine: Engine,
+    store: ArtifactStore,
+    record: CommunicationRecord,
+    *,
+    client: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Record the first load of the e-mail's open pixel; later loads add nothing.
+    Return whether this one was recorded."""
+    with engine.connect() as connection:
+        seen = connection.execute(
+            select(jobs.c.id).where(
+                jobs.c.communication_id == record.id,
+                jobs.c.kind == "signal",
+                jobs.c.payload.contains('"kind": "pixel"'),
+            )
+        ).first()
+    if seen is not None:
+        return False
+    evidence = {"pixel": f"/p/{record.document_id}.gif", "at": now.isoformat(), **client}
+    signal = InboundSignal(
+        channel="email",
+        provider="ccm",
+        provider_message_id=str(record.document_id),
+        kind="pixel",
+        raw=json.dumps(evidence, ensure_ascii=False, sort_keys=True).encode(),
+        media_type="application/json",
+        details={},
+    )
+    queue_signal(engine, store, signal, communication_id=record.id, channel="email", now=now)
+    return True

@@ -422,6 +422,7 @@ class Pipeline:
         role, method, event_type = {
             "mdn": ("mdn", "mdn", EventType.CONTENT_ACCESSED),
             "read": ("provider_callback", "read_receipt", EventType.CONTENT_ACCESSED),
+            "pixel": ("page_record", "pixel", EventType.CONTENT_ACCESSED),
             "reply": ("reply", "reply", EventType.RECIPIENT_ACCEPTED),
             "page_confirmation": (
                 "page_record",

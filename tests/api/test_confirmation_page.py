@@ -161,3 +161,37 @@ def test_a_dispute_from_a_phone_in_chromium(
     [dispute] = _answers(service, communication_id, "recipient_rejected")
     assert "dispute opened by confirmation_page" in dispute["reasons"][0]
     assert not dispute["legal_proof"]["proof"]
+
+
+def test_the_open_pixel_is_weak_evidence_recorded_once(
+    page_service: Service, request_body: dict[str, Any]
+) -> None:
+    service = page_service
+    communication_id, document_id = _notice(service, request_body, "VP-PIXEL-1")
+    html = service.client.post(
+        "/v1/templates/delinquency_notice/preview",
+        json={"channel": "email", "format": "html"},
+        headers=service.auth("editor"),
+    ).text
+    assert "/p/" in html and 'width="1" height="1"' in html
+    for _ in range(2):
+        pixel = service.client.get(f"/p/{document_id}.gif")
+        assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
+        assert pixel.content.startswith(b"GIF89a")
+    deadline = time.monotonic() + 20
+    while True:
+        events = service.client.get(
+            f"/v1/communications/{communication_id}/events", headers=service.auth("legal")
+        ).json()
+        opened = [e for e in events if e["details"].get("method") == "pixel"]
+        if opened or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    events = service.client.get(
+        f"/v1/communications/{communication_id}/events", headers=service.auth("legal")
+    ).json()
+    [opened] = [e for e in events if e["details"].get("method") == "pixel"]
+    assert opened["type"] == "content_accessed" and not opened["legal_proof"]["proof"]
+    assert "weak evidence" in opened["legal_proof"]["why"]
+    assert service.client.get("/p/NADA.gif").status_code == 200  # no oracle for strangers
