@@ -269,7 +269,11 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
         for name, sender in senders.items():
             if sender:
                 channels[name] = TwilioMessagingChannel(
-                    name, client, sender=sender, status_callback=callback
+                    name,
+                    client,
+                    sender=sender,
+                    status_callback=callback,
+                    content_sids=settings.twilio_whatsapp_content_sids,
                 )
     channels["agent_call"] = AgentQueueChannel()
     if settings.correios_label_prefix:

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     """Sender number for SMS (``+55...``); unset keeps SMS on the sandbox."""
     twilio_whatsapp_from: str | None = None
     """Sender number of the WhatsApp Business profile; unset keeps WhatsApp on the sandbox."""
+    twilio_whatsapp_content_sids: dict[str, str] = {}
+    """Template id -> Content SID of its WhatsApp template approved by Meta, e.g.
+    ``{"delinquency_notice": "HX..."}``: business-initiated messages need one."""
     twilio_api_base_url: AnyHttpUrl | None = None
     """A Twilio-compatible endpoint instead of api.twilio.com (a regional proxy, a test peer)."""
     correios_label_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")

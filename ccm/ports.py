@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 __all__ = [
+    "WHATSAPP_TEMPLATE_MEDIA_TYPE",
     "ArtifactStore",
     "ChannelAdapter",
     "OutgoingMessage",
@@ -153,6 +154,11 @@ class EmailSender(Protocol):
             ChannelError: the provider refused or could not be reached.
         """
         ...
+
+
+WHATSAPP_TEMPLATE_MEDIA_TYPE = "application/vnd.ccm.whatsapp-template+json"
+"""An outgoing WhatsApp message with the values of its approved template's placeholders:
+``{"template": id, "body": text, "variables": {"1": ...}}``."""
 
 
 class MessageSigner(Protocol):

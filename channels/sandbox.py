@@ -17,8 +17,8 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from ccm.errors import PermanentChannelError
+from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, ProviderSignal, SendReceipt
 from ccm.ports import OutgoingMessage as ProviderMessage
-from ccm.ports import ProviderSignal, SendReceipt
 from channels.mdn import build_mdn
 
 __all__ = ["SANDBOX_HEADER", "SandboxChannel", "SandboxEmailChannel"]
@@ -93,7 +93,13 @@ class SandboxEmailChannel:
         return ProviderSignal(kind="mdn", occurred_at=at, raw=raw, media_type="message/rfc822")
 
 
-_EXTENSIONS = {"message/rfc822": "eml", "text/plain": "txt", "application/pdf": "pdf"}
+_EXTENSIONS = {
+    "message/rfc822": "eml",
+    "text/plain": "txt",
+    "application/pdf": "pdf",
+    "text/html": "html",
+    WHATSAPP_TEMPLATE_MEDIA_TYPE: "json",
+}
 
 
 class SandboxChannel:

@@ -12,7 +12,7 @@ messages: a worker dying between Twilio's 201 and recording it sends again on re
 
 import json
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ccm.errors import ChannelError, PermanentChannelError
-from ccm.ports import OutgoingMessage, ProviderSignal, SendReceipt
+from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, OutgoingMessage, ProviderSignal, SendReceipt
 
 __all__ = ["RedirectedHttpClient", "TwilioMessagingChannel", "twilio_client"]
 
@@ -64,6 +64,7 @@ class TwilioMessagingChannel:
         *,
         sender: str,
         status_callback: str,
+        content_sids: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         if channel not in {"sms", "whatsapp"}:
@@ -73,6 +74,8 @@ class TwilioMessagingChannel:
         self._prefix = "whatsapp:" if channel == "whatsapp" else ""
         self._sender = sender
         self._callback = status_callback
+        self._content_sids = dict(content_sids or {})
+        """Template id -> the Content SID of its approved WhatsApp template."""
         self._clock = clock
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
@@ -82,12 +85,21 @@ class TwilioMessagingChannel:
             PermanentChannelError: Twilio refused it for good (4xx other than 429).
             ChannelError: rate limited, Twilio unavailable, the network.
         """
+        content: dict[str, str] = {"body": message.payload.decode("utf-8")}
+        if message.media_type == WHATSAPP_TEMPLATE_MEDIA_TYPE:
+            templated = json.loads(message.payload)
+            sid = self._content_sids.get(templated["template"])
+            if sid:  # business-initiated WhatsApp: Meta's approved template and its values
+                variables = json.dumps(templated["variables"], ensure_ascii=False)
+                content = {"content_sid": sid, "content_variables": variables}
+            else:
+                content = {"body": templated["body"]}
         try:
             created = self._client.messages.create(
                 to=self._prefix + message.address,
                 from_=self._prefix + self._sender,
-                body=message.payload.decode("utf-8"),
                 status_callback=self._callback,
+                **content,
             )
         except TwilioRestException as error:
             words = f"twilio {error.status} {error.code}: {error.msg}"

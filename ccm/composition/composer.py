@@ -267,8 +267,16 @@ class Composer:
                 text = to_gsm7(text)
             return TextRendering(**header, text=text, sms=SmsEncoding.of(text))
         if channel is Channel.WHATSAPP:
+            env = self.library.environment(composition.variant.locale)
+            with self._source_errors("manifest.yaml whatsapp_variables", composition.variant.ref):
+                variables = tuple(
+                    (key, one_line(env.from_string(expression).render(composition.context)))
+                    for key, expression in composition.variant.spec.whatsapp_variables.items()
+                )
             return TextRendering(
-                **header, text=paragraphs(self._render(composition, SOURCES[channel][0]))
+                **header,
+                text=paragraphs(self._render(composition, SOURCES[channel][0])),
+                variables=variables,
             )
         if channel is Channel.VOICE:
             return self._voice(composition, header)

@@ -110,6 +110,10 @@ class LocaleSpec(BaseModel):
     sms_gsm7: bool = True
     """Transliterate SMS text to the GSM 7-bit alphabet (160 characters a segment)."""
     voice: VoiceSpec = VoiceSpec()
+    whatsapp_variables: dict[Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?$")], str] = {}
+    """The placeholders of the WhatsApp template approved by Meta for this notice
+    (``"1": "{{ operator.name }}"``...), sent with its content SID for business-initiated
+    messages (``CCM_TWILIO_WHATSAPP_CONTENT_SIDS``)."""
 
     @model_validator(mode="after")
     def _elements_name_known_channels(self) -> "LocaleSpec":

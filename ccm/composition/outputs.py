@@ -55,6 +55,8 @@ class TextRendering(Rendering):
     text: str
     sms: SmsEncoding | None = None
     """Encoding and segment count, for SMS."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """WhatsApp: the values of the approved template's placeholders, in order."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,13 @@ from ccm.evidence.proof import assess
 from ccm.evidence.records import EvidenceRecord
 from ccm.identifiers.protocol import ProtocolIssuer
 from ccm.persistence.tables import communications, deliveries, jobs
-from ccm.ports import ArtifactStore, ChannelAdapter, MessageSigner, OutgoingMessage
+from ccm.ports import (
+    WHATSAPP_TEMPLATE_MEDIA_TYPE,
+    ArtifactStore,
+    ChannelAdapter,
+    MessageSigner,
+    OutgoingMessage,
+)
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.inbound import release_early_signals
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
@@ -512,6 +518,14 @@ class Pipeline:
             text = composer.render(composition, channel)
             assert isinstance(text, TextRendering)
             payload, media_type, address = text.text.encode(), "text/plain", str(recipient["phone"])
+            if text.variables:  # WhatsApp: the approved template's values go with the text
+                message_json = {
+                    "template": record.template,
+                    "body": text.text,
+                    "variables": dict(text.variables),
+                }
+                payload = json.dumps(message_json, ensure_ascii=False, sort_keys=True).encode()
+                media_type = WHATSAPP_TEMPLATE_MEDIA_TYPE
         elif channel == "agent_call":
             # The protocol number comes first: the script quotes it to the person (RN 623).
             if self._protocols is None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ccm.evidence.verify import verify_pack
+from ccm.service.communications import get_communication
 from signing import DevelopmentPki
 from signing.verification import OfflineVerifier
 from tests.api.conftest import Service, request_body, running_service
@@ -25,6 +26,7 @@ SID, TOKEN = "AC" + "1" * 32, "token-de-teste"
 PUBLIC = "https://ccm.example.com"
 SMS_FROM, WHATSAPP_FROM = "+5511400000001", "+5511400000002"
 PHONE = "+5511987654321"
+CONTENT_SID = "HX" + "a" * 32
 
 
 class Twilio:
@@ -50,6 +52,7 @@ def twilio(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> It
         twilio_sms_from=SMS_FROM,
         twilio_whatsapp_from=WHATSAPP_FROM,
         twilio_api_base_url=box.peer.base_url,
+        twilio_whatsapp_content_sids={"delinquency_notice": CONTENT_SID},
     ) as service:
         box.service = service
         yield box
@@ -74,6 +77,12 @@ def _sent_to(twilio: Twilio, to: str, seconds: float = 30) -> dict[str, str]:
                 return message
         time.sleep(0.05)
     raise AssertionError(f"nothing reached the Twilio peer for {to}")
+
+
+def _document_id(twilio: Twilio, communication_id: str) -> str:
+    record = get_communication(twilio.service.engine, communication_id)
+    assert record is not None
+    return str(record.document_id)
 
 
 def _events(service: Service, communication_id: str, kind: str) -> list[dict[str, Any]]:
@@ -144,6 +153,11 @@ def test_whatsapp_dispute_then_confirmation(twilio: Twilio, request_body: dict[s
     communication_id = _send(twilio, request_body, "whatsapp", phone)
     message = _sent_to(twilio, f"whatsapp:{phone}")
     assert message["From"] == f"whatsapp:{WHATSAPP_FROM}"
+    # business-initiated: Meta's approved template and its values, not free text
+    assert message["ContentSid"] == CONTENT_SID and "Body" not in message
+    variables = json.loads(message["ContentVariables"])
+    assert variables["1"] == "Vida Plena Saúde S.A." and variables["3"].startswith("R$")
+    assert variables["5"].endswith(f"/d/{_document_id(twilio, communication_id)}")
     assert peer.status(message, "read") == 204  # WhatsApp's blue ticks: weak, not proof
     assert service.wait_for(communication_id, "delivered")["status"] == "delivered"
 
