@@ -6,27 +6,23 @@ the agents' queue (``GET /v1/communications?channel=agent_call``...) until an ag
 its outcome to ``/v1/communications/{id}/agent-outcome``.
 """
 
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ccm.errors import PermanentChannelError
-from ccm.ports import OutgoingMessage, ProviderSignal, SendReceipt
+from ccm.ports import OutgoingMessage, SendReceipt
+from channels.base import CallbackChannel, now, receipt
 
 __all__ = ["AgentQueueChannel"]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class AgentQueueChannel:
+class AgentQueueChannel(CallbackChannel):
     """Implements :class:`ccm.ports.ChannelAdapter` for ``agent_call``."""
 
     channel = "agent_call"
     provider = "agents"
 
-    def __init__(self, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] = now) -> None:
         self._clock = clock
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
@@ -37,17 +33,12 @@ class AgentQueueChannel:
         """
         if not message.reference:
             raise PermanentChannelError("an agent call needs its protocol number first")
-        now = self._clock()
-        response = {"provider": self.provider, "protocol": message.reference,
-                    "state": "queued_for_agents", "accepted_at": now.isoformat()}  # fmt: skip
-        return SendReceipt(
-            provider=self.provider,
-            provider_message_id=message.reference,
-            accepted_at=now,
-            raw_response=json.dumps(response, sort_keys=True).encode(),
+        return receipt(
+            self.provider,
+            message.reference,
+            self._clock(),
+            protocol=message.reference,
+            state="queued_for_agents",
         )
 
-    def expected_signals(
-        self, message: OutgoingMessage, receipt: SendReceipt
-    ) -> list[ProviderSignal]:
-        return []  # the agent reports: /v1/communications/{id}/agent-outcome
+    # The agent reports: /v1/communications/{id}/agent-outcome.

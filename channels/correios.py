@@ -9,29 +9,26 @@ idempotent: a retried send finds the letter and its label.
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine
 
 from ccm.errors import PermanentChannelError
-from ccm.ports import OutgoingMessage, ProviderSignal, SendReceipt
+from ccm.ports import OutgoingMessage, SendReceipt
 from ccm.service.mail import LabelRange, queue_letter
+from channels.base import CallbackChannel, now, receipt
 
 __all__ = ["CorreiosChannel"]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class CorreiosChannel:
+class CorreiosChannel(CallbackChannel):
     """Implements :class:`ccm.ports.ChannelAdapter` for ``registered_mail``."""
 
     channel = "registered_mail"
     provider = "correios"
 
     def __init__(
-        self, engine: Engine, labels: LabelRange, *, clock: Callable[[], datetime] = _now
+        self, engine: Engine, labels: LabelRange, *, clock: Callable[[], datetime] = now
     ) -> None:
         self._engine = engine
         self._labels = labels
@@ -47,25 +44,15 @@ class CorreiosChannel:
         addressee = json.loads(message.address or "null")
         if message.media_type != "application/pdf" or not isinstance(addressee, dict):
             raise PermanentChannelError("a registered letter needs a PDF and a postal address")
-        now = self._clock()
+        at = self._clock()
         code = queue_letter(
             self._engine,
             self._labels,
             communication_id=message.communication_id,
             addressee=addressee,
             pdf_sha256=hashlib.sha256(message.payload).hexdigest(),  # as the store keys it
-            now=now,
+            now=at,
         )
-        response = {"provider": self.provider, "tracking_code": code, "state": "queued",
-                    "accepted_at": now.isoformat()}  # fmt: skip
-        return SendReceipt(
-            provider=self.provider,
-            provider_message_id=code,
-            accepted_at=now,
-            raw_response=json.dumps(response, sort_keys=True).encode(),
-        )
+        return receipt(self.provider, code, at, tracking_code=code, state="queued")
 
-    def expected_signals(
-        self, message: OutgoingMessage, receipt: SendReceipt
-    ) -> list[ProviderSignal]:
-        return []  # the AR comes back through `ccm mail import-ar`
+    # The AR comes back through `ccm mail import-ar`.

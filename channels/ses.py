@@ -11,13 +11,14 @@ throttling, SES's 5xx and the network are retried (by failover first, when confi
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ccm.errors import ChannelError, PermanentChannelError
 from ccm.ports import ChannelAdapter, OutgoingMessage, ProviderSignal, SendReceipt
+from channels.base import CallbackChannel, now, receipt
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -34,11 +35,7 @@ _PERMANENT = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SesChannel:
+class SesChannel(CallbackChannel):
     """Implements :class:`ccm.ports.ChannelAdapter` for ``email`` through SES v2."""
 
     channel = "email"
@@ -49,7 +46,7 @@ class SesChannel:
         client: "SESV2Client",
         *,
         configuration_set: str | None = None,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self._client = client
         self._configuration_set = configuration_set
@@ -79,24 +76,15 @@ class SesChannel:
             raise ChannelError(words) from error
         except BotoCoreError as error:
             raise ChannelError(f"ses: {error}") from error
-        accepted_at = self._clock()
-        response = {
-            "provider": self.provider,
-            "message_id": answer["MessageId"],
-            "recipient": message.address,
-            "accepted_at": accepted_at.isoformat(),
-        }
-        return SendReceipt(
-            provider=self.provider,
-            provider_message_id=answer["MessageId"],
-            accepted_at=accepted_at,
-            raw_response=json.dumps(response, sort_keys=True).encode(),
+        return receipt(
+            self.provider,
+            answer["MessageId"],
+            self._clock(),
+            message_id=answer["MessageId"],
+            recipient=message.address,
         )
 
-    def expected_signals(
-        self, message: OutgoingMessage, receipt: SendReceipt
-    ) -> list[ProviderSignal]:
-        return []  # SES forwards bounces and receipts come by mail: /v1/inbound/email
+    # SES forwards bounces, and receipts come by mail: /v1/inbound/email.
 
 
 class FailoverEmailChannel:

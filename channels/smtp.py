@@ -15,25 +15,21 @@ SMTP has no idempotency key: a worker that dies between the server's 250 and rec
 it sends the message again on retry, with the same Message-ID (mail programs show one).
 """
 
-import json
 import re
 import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ccm.errors import ChannelError, ConfigurationError, PermanentChannelError
-from ccm.ports import OutgoingMessage, ProviderSignal, SendReceipt
+from ccm.ports import OutgoingMessage, SendReceipt
+from channels.base import CallbackChannel, now, receipt
 
 __all__ = ["SmtpChannel", "SmtpSettings"]
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.I | re.M)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +68,7 @@ class SmtpSettings:
         )
 
 
-class SmtpChannel:
+class SmtpChannel(CallbackChannel):
     """Implements :class:`ccm.ports.ChannelAdapter` for ``email`` over SMTP."""
 
     channel = "email"
@@ -83,7 +79,7 @@ class SmtpChannel:
         settings: SmtpSettings,
         *,
         envelope_from: str,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self._settings = settings
         self._envelope_from = envelope_from
@@ -126,27 +122,18 @@ class SmtpChannel:
             raise  # pragma: no cover - _check raised for every non-2xx code
         except (smtplib.SMTPException, OSError) as error:
             raise ChannelError(f"smtp {self._settings.host}: {error}") from error
-        accepted_at = self._clock()
-        response = {
-            "provider": self.provider,
-            "server": f"{self._settings.host}:{self._settings.port}",
-            "code": code,
-            "reply": reply.decode("utf-8", "replace"),
-            "message_id": message_id,
-            "recipient": message.address,
-            "accepted_at": accepted_at.isoformat(),
-        }
-        return SendReceipt(
-            provider=self.provider,
-            provider_message_id=message_id,
-            accepted_at=accepted_at,
-            raw_response=json.dumps(response, sort_keys=True).encode(),
+        return receipt(
+            self.provider,
+            message_id,
+            self._clock(),
+            server=f"{self._settings.host}:{self._settings.port}",
+            code=code,
+            reply=reply.decode("utf-8", "replace"),
+            message_id=message_id,
+            recipient=message.address,
         )
 
-    def expected_signals(
-        self, message: OutgoingMessage, receipt: SendReceipt
-    ) -> list[ProviderSignal]:
-        return []  # bounces and read receipts arrive as mail: /v1/inbound/email
+    # Bounces and read receipts arrive as mail: /v1/inbound/email.
 
 
 def _check(code: int, reply: bytes | str, step: str) -> None:

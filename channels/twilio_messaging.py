@@ -13,7 +13,7 @@ messages: a worker dying between Twilio's 201 and recording it sends again on re
 import json
 import urllib.parse
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -21,13 +21,10 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ccm.errors import ChannelError, PermanentChannelError
-from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, OutgoingMessage, ProviderSignal, SendReceipt
+from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, OutgoingMessage, SendReceipt
+from channels.base import CallbackChannel, now, receipt
 
 __all__ = ["RedirectedHttpClient", "TwilioMessagingChannel", "twilio_client"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class RedirectedHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -52,7 +49,7 @@ def twilio_client(account_sid: str, auth_token: str, *, api_base_url: str | None
     return Client(account_sid, auth_token, http_client=http)
 
 
-class TwilioMessagingChannel:
+class TwilioMessagingChannel(CallbackChannel):
     """Implements :class:`ccm.ports.ChannelAdapter` for ``sms`` or ``whatsapp``."""
 
     provider = "twilio"
@@ -65,7 +62,7 @@ class TwilioMessagingChannel:
         sender: str,
         status_callback: str,
         content_sids: Mapping[str, str] | None = None,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         if channel not in {"sms", "whatsapp"}:
             raise ValueError(f"Twilio messaging has no {channel} channel")
@@ -108,23 +105,14 @@ class TwilioMessagingChannel:
             raise ChannelError(words) from error
         except (TwilioException, OSError) as error:
             raise ChannelError(f"twilio: {error}") from error
-        accepted_at = self._clock()
-        response = {
-            "provider": self.provider,
-            "sid": created.sid,
-            "status": created.status,
-            "to": created.to,
-            "from": created.from_,
-            "accepted_at": accepted_at.isoformat(),
-        }
-        return SendReceipt(
-            provider=self.provider,
-            provider_message_id=str(created.sid),
-            accepted_at=accepted_at,
-            raw_response=json.dumps(response, sort_keys=True).encode(),
+        return receipt(
+            self.provider,
+            str(created.sid),
+            self._clock(),
+            sid=created.sid,
+            status=created.status,
+            to=created.to,
+            **{"from": created.from_},
         )
 
-    def expected_signals(
-        self, message: OutgoingMessage, receipt: SendReceipt
-    ) -> list[ProviderSignal]:
-        return []  # Twilio calls back: /v1/webhooks/twilio/status and /inbound
+    # Twilio calls back: /v1/webhooks/twilio/status and /inbound.
