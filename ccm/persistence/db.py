@@ -14,11 +14,12 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ccm.errors import ConfigurationError
 
-__all__ = ["create_database_engine", "upgrade_database"]
+__all__ = ["create_database_engine", "upsert_insert", "upgrade_database"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -47,6 +48,12 @@ def create_database_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def upsert_insert(engine: Engine) -> Any:
+    """The ``insert`` of the engine's dialect: the one with ``on_conflict_do_update``
+    (PostgreSQL and SQLite spell upserts the same way in SQLAlchemy)."""
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:

@@ -3,8 +3,8 @@
 from datetime import date
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import daily_sequences
 
 __all__ = ["SqlSequenceStore"]
@@ -15,8 +15,7 @@ class SqlSequenceStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert
+        self._insert = upsert_insert(engine)
 
     def next_value(self, scope: str, day: date) -> int:
         statement = (

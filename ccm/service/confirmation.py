@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ccm.identifiers.cpf import normalize_cpf
+from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import communications, jobs, page_attempts
 from ccm.ports import ArtifactStore
 from ccm.service.communications import CommunicationRecord, get_communication
@@ -81,10 +81,9 @@ def check_identity(
                 delete(page_attempts).where(page_attempts.c.document_id == document_id)
             )
         return Check.OK, MAX_FAILURES
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     with engine.begin() as connection:
         connection.execute(
-            dialect.insert(page_attempts)
+            upsert_insert(engine)(page_attempts)
             .values(document_id=document_id, failures=1, updated_at=now)
             .on_conflict_do_update(
                 index_elements=["document_id"],

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ccm.composition import (
@@ -31,6 +30,7 @@ from ccm.evidence.ledger import Ledger
 from ccm.evidence.proof import assess
 from ccm.evidence.records import EvidenceRecord
 from ccm.identifiers.protocol import ProtocolIssuer
+from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import (
     WHATSAPP_TEMPLATE_MEDIA_TYPE,
@@ -80,8 +80,7 @@ class Pipeline:
         self._email_signer = email_signer
         self._protocols = protocols
         self._clock = clock
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert
+        self._insert = upsert_insert(engine)
 
     def run(self, job_id: int) -> None:
         """Run job ``job_id`` if it is due and nobody else holds it.

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ccm.composition import Composer, TemplateLibrary
@@ -45,6 +44,7 @@ from ccm.errors import (
     StateConflict,
     TemplateNotFound,
 )
+from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import template_versions
 
 __all__ = [
@@ -160,8 +160,7 @@ class TemplateCatalog:
         self._clock = clock
         self._composers: dict[tuple[str, str], Composer] = {}
         self._lock = threading.Lock()
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert
+        self._insert = upsert_insert(engine)
 
     @property
     def library(self) -> TemplateLibrary:
