@@ -7,6 +7,8 @@ Only approved versions are used to send; the highest approved one is *current* (
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -188,10 +190,8 @@ def show(
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(*_READERS))],
 ) -> TemplateOut:
-    try:
+    with _found():
         return _template(svc, template_id)
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 
 
 @router.get("/{template_id}/schema", responses={404: {"model": ErrorOut}})
@@ -202,10 +202,8 @@ def schema(
     locale: str | None = None,
 ) -> dict[str, Any]:
     """The JSON Schema the current version's ``data`` must satisfy."""
-    try:
+    with _found():
         return dict(svc.catalog.current(template_id).library.variant(template_id, locale).schema)
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 
 
 @router.post(
@@ -222,18 +220,12 @@ def preview(
     """Render sample or given data with the current version in one channel: PDF or HTML
     for documents, text for messages, JSON for call scripts. Unsigned, marked as a
     preview, never sent."""
-    try:
-        composer = svc.catalog.current(template_id)
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-    return _preview(composer, template_id, body)
+    with _found():
+        return _preview(svc.catalog.current(template_id), template_id, body)
 
 
 def _preview(composer: Composer, template_id: str, body: PreviewIn) -> Response:
-    try:
-        variant = composer.library.variant(template_id, body.locale)
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    variant = composer.library.variant(template_id, body.locale)
     data = body.data if body.data is not None else variant.samples()[0][1]
     composition = composer.prepare(
         template_id, data, locale=variant.locale, document_id=f"PREVIEW-{date.today():%Y%m%d}"
@@ -288,9 +280,12 @@ def _version_out(svc: Services, version: TemplateVersion) -> VersionOut:
     return VersionOut.model_validate({**summary, "files": dict(version.files)})
 
 
-def _get(svc: Services, template_id: str, version: str) -> TemplateVersion:
+@contextmanager
+def _found() -> Iterator[None]:
+    """An unknown template, locale or version named in the path is 404 (in a request
+    body the API's handler makes it 422)."""
     try:
-        return svc.catalog.get(template_id, version)
+        yield
     except TemplateNotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 
@@ -302,10 +297,8 @@ def versions(
     key: Annotated[ApiKey, Depends(require(*_READERS))],
 ) -> list[VersionSummaryOut]:
     """Every version of the template, newest first, with its state and history."""
-    try:
+    with _found():
         found = svc.catalog.versions(template_id)
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     current = _current_or_none(svc, template_id)
     return [VersionSummaryOut.model_validate(_summary(v, current)) for v in found]
 
@@ -324,12 +317,10 @@ def create_version(
 ) -> VersionOut:
     """A new draft version: the changed files over a base version (default: the current
     one), or every file of a new template. Checked to load; linted when submitted."""
-    try:
+    with _found():
         created = svc.catalog.create_draft(
             template_id, body.version, body.files, by=key.id, base=body.base, note=body.note
         )
-    except TemplateNotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     return _version_out(svc, created)
 
 
@@ -341,7 +332,8 @@ def show_version(
     key: Annotated[ApiKey, Depends(require(*_READERS))],
 ) -> VersionOut:
     """One version with its files."""
-    return _version_out(svc, _get(svc, template_id, version))
+    with _found():
+        return _version_out(svc, svc.catalog.get(template_id, version))
 
 
 @router.patch("/{template_id}/versions/{version}", response_model=VersionOut, responses=_WRITE)
@@ -353,8 +345,8 @@ def edit_version(
     key: Annotated[ApiKey, Depends(require(Role.EDITOR))],
 ) -> VersionOut:
     """Change files of a draft (a rejected version becomes a draft again)."""
-    _get(svc, template_id, version)
-    edited = svc.catalog.edit_draft(template_id, version, body.files, by=key.id, note=body.note)
+    with _found():
+        edited = svc.catalog.edit_draft(template_id, version, body.files, by=key.id, note=body.note)
     return _version_out(svc, edited)
 
 
@@ -369,8 +361,8 @@ def submit_version(
 ) -> VersionOut:
     """Submit a draft for approval: every sample is rendered in every channel and checked
     (``ccm templates lint``); any finding is a 422 naming its file or sample."""
-    _get(svc, template_id, version)
-    return _version_out(svc, svc.catalog.submit(template_id, version, by=key.id))
+    with _found():
+        return _version_out(svc, svc.catalog.submit(template_id, version, by=key.id))
 
 
 @router.post(
@@ -385,9 +377,9 @@ def approve(
 ) -> VersionOut:
     """Approve a submitted version. The approver must not be one of its authors (403).
     From now on new communications use it, if it is the highest approved version."""
-    _get(svc, template_id, version)
     note = body.note if body is not None else None
-    return _version_out(svc, svc.catalog.approve(template_id, version, by=key.id, note=note))
+    with _found():
+        return _version_out(svc, svc.catalog.approve(template_id, version, by=key.id, note=note))
 
 
 @router.post(
@@ -401,8 +393,8 @@ def reject(
     key: Annotated[ApiKey, Depends(require(Role.APPROVER))],
 ) -> VersionOut:
     """Send a submitted version back to its authors, with the reason."""
-    _get(svc, template_id, version)
-    rejected = svc.catalog.reject(template_id, version, by=key.id, reason=body.reason)
+    with _found():
+        rejected = svc.catalog.reject(template_id, version, by=key.id, reason=body.reason)
     return _version_out(svc, rejected)
 
 
@@ -419,10 +411,9 @@ def preview_version(
     key: Annotated[ApiKey, Depends(require(*_READERS))],
 ) -> Response:
     """Preview any version, drafts included, exactly as :func:`preview` does."""
-    found = _get(svc, template_id, version)
-    composer = (
-        svc.catalog.pinned(template_id, version)
-        if found.state == "approved"
-        else (svc.catalog.composer_for(found))
-    )
-    return _preview(composer, template_id, body)
+    with _found():
+        found = svc.catalog.get(template_id, version)
+        approved = found.state == "approved"
+        catalog = svc.catalog
+        composer = catalog.pinned(template_id, version) if approved else catalog.composer_for(found)
+        return _preview(composer, template_id, body)
