@@ -282,8 +282,9 @@ class TemplateCatalog:
                     )
                 ).scalars()
             )
-        if template_id in self.library.ids():
-            approved.append(self.library.manifest(template_id).version)
+        shipped = self._library_version(template_id)
+        if shipped is not None:
+            approved.append(shipped)
         if not approved:
             known = ", ".join(self.ids())
             raise TemplateNotFound(f"no such template; known: {known}", template=template_id)
@@ -333,10 +334,14 @@ class TemplateCatalog:
             return self._composers[key]
 
     def _library_has(self, template_id: str, version: str) -> bool:
-        try:
-            return self.library.manifest(template_id).version == version
-        except TemplateNotFound:
-            return False
+        return self._library_version(template_id) == version
+
+    def _library_version(self, template_id: str) -> str | None:
+        """The version shipped in the library on disk, if it has the template (its
+        manifest is read once; no listing of the library on the accept path)."""
+        if not (self.library.root / template_id / "manifest.yaml").is_file():
+            return None
+        return self.library.manifest(template_id).version
 
     def _materialize(self, template_id: str, files: Mapping[str, str], digest: str) -> Path:
         """Write ``files`` once under ``versions_dir``; return the overlay root."""
@@ -557,9 +562,8 @@ class TemplateCatalog:
                     )
                 ).scalars()
             )
-        if template_id in self.library.ids():
-            stored.append(self.library.manifest(template_id).version)
-        return stored
+        shipped = self._library_version(template_id)
+        return stored if shipped is None else [*stored, shipped]
 
     @staticmethod
     def _kind(files: Mapping[str, str]) -> str | None:
