@@ -62,6 +62,14 @@ def _render(
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
+def _client(request: Request) -> dict[str, Any]:
+    """Who loaded the page or the pixel, as kept in the evidence."""
+    return {
+        "ip": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent", "")[:300],
+    }
+
+
 @router.get("/d/{document_id}", response_class=HTMLResponse)
 def notice_page(document_id: str, svc: Annotated[Services, Depends(services)]) -> HTMLResponse:
     record = communication_for_document(svc.engine, document_id[:64])
@@ -89,11 +97,9 @@ def answer_page(
         return _render(svc, record, 429, state="locked")
     if outcome is Check.WRONG:
         return _render(svc, record, 422, state="wrong", remaining=remaining)
-    client = {
-        "ip": request.client.host if request.client else None,
-        "user_agent": request.headers.get("user-agent", "")[:300],
-    }
-    record_answer(svc.engine, svc.store, record, PageAnswer(answer), client=client, now=now)
+    record_answer(
+        svc.engine, svc.store, record, PageAnswer(answer), client=_client(request), now=now
+    )
     at = now.astimezone(_BRASILIA).strftime("%d/%m/%Y %H:%M")
     return _render(svc, record, 200, state="done", answer=answer, at=at)
 
@@ -106,9 +112,5 @@ def open_pixel(
     (mail programs and proxies load images on their own: never a proof)."""
     record = communication_for_document(svc.engine, document_id[:64])
     if record is not None and "email" in record.channels:
-        client = {
-            "ip": request.client.host if request.client else None,
-            "user_agent": request.headers.get("user-agent", "")[:300],
-        }
-        record_open(svc.engine, svc.store, record, client=client, now=datetime.now(UTC))
+        record_open(svc.engine, svc.store, record, client=_client(request), now=datetime.now(UTC))
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})

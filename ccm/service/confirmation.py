@@ -141,15 +141,13 @@ def record_open(
     """Record the first load of the e-mail's open pixel; later loads add nothing.
     Return whether this one was recorded."""
     with engine.connect() as connection:
-        seen = connection.execute(
-            select(jobs.c.id).where(
-                jobs.c.communication_id == record.id,
-                jobs.c.kind == "signal",
-                jobs.c.payload.contains('"kind": "pixel"'),
+        queued = connection.execute(
+            select(jobs.c.payload).where(
+                jobs.c.communication_id == record.id, jobs.c.kind == "signal"
             )
-        ).first()
-    if seen is not None:
-        return False
+        ).scalars()
+        if any(json.loads(payload).get("kind") == "pixel" for payload in queued):
+            return False
     evidence = {"pixel": f"/p/{record.document_id}.gif", "at": now.isoformat(), **client}
     signal = InboundSignal(
         channel="email",

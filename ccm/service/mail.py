@@ -145,11 +145,9 @@ def export_batch(
         pdf = store.get(row.pdf_sha256)
         reader = PdfReader(io.BytesIO(pdf))
         pages = len(reader.pages)
+        writer.append(reader)
         if pages % 2:  # duplex: each letter starts on a new sheet
-            writer.append(reader)
             writer.add_blank_page()
-        else:
-            writer.append(reader)
         total += pages
         who = json.loads(row.addressee)
         table.writerow(
