@@ -68,10 +68,10 @@ def record_signal(
         query = query.where(deliveries.c.channel == signal.channel)
     with engine.connect() as connection:
         found = connection.execute(query).first()
+    if found is None and not hold:
+        return None  # nothing stored for a message ccm never sent
     payload = _payload(store, signal, now)
     if found is None:
-        if not hold:
-            return None
         with engine.begin() as connection:
             connection.execute(
                 early_signals.insert().values(
