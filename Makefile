@@ -10,10 +10,11 @@ UV := $(TOOLS)/bin/uv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint's native libraries, fonts configuration, and the independent checkers
 # the tests use: poppler (pdfsig, pdftotext, pdftoppm, pdffonts) and openssl; PostgreSQL and
-# Redis servers for the scale-out test (started by the tests themselves, never as services);
-# Chromium for the browser tests of the recipient's page (driven by Playwright).
+# Redis servers for the scale-out test and Dovecot for the IMAP poller's (started by the tests
+# themselves, never as services); Chromium for the browser tests of the recipient's page
+# (driven by Playwright).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
-                poppler-utils openssl postgresql redis-server chromium
+                poppler-utils openssl postgresql redis-server chromium dovecot-imapd
 PACKAGES := ccm channels signing api templates
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never

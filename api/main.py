@@ -24,7 +24,9 @@ from api.routes import (
     inbound,
     pages,
     recipients,
+    sns,
     templates,
+    voice,
     webhooks,
 )
 from ccm.bootstrap import (
@@ -94,6 +96,8 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(recipients.router)
     app.include_router(inbound.router)
     app.include_router(webhooks.router)
+    app.include_router(voice.router)
+    app.include_router(sns.router)
     app.include_router(pages.router)
     app.include_router(health.router)
 

@@ -100,7 +100,8 @@ class CommunicationIn(RequestBody):
     channels: list[str] | None = Field(
         default=None,
         max_length=6,
-        description="email, sms, whatsapp, registered_mail; omitted: chosen from contact data.",
+        description="email, sms, whatsapp, ivr, registered_mail, agent_call; omitted: chosen "
+        "from contact data.",
     )
     case_id: str | None = Field(default=None, min_length=1, max_length=120)
     legal_basis: str | None = Field(

@@ -5,7 +5,7 @@ it builds gets its collaborators through keyword-only constructor arguments.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -29,10 +29,13 @@ from ccm.workers.broker import build_broker
 from ccm.workers.runtime import WorkerRuntime
 from channels.agents import AgentQueueChannel
 from channels.correios import CorreiosChannel
+from channels.imap import ImapSettings, PollResult, poll_mailbox
+from channels.mail_reports import record_report
 from channels.sandbox import SandboxChannel, SandboxEmailChannel
 from channels.ses import FailoverEmailChannel, SesChannel
 from channels.smtp import SmtpChannel, SmtpSettings
 from channels.twilio_messaging import TwilioMessagingChannel, twilio_client
+from channels.twilio_voice import TwilioVoiceChannel
 from signing import (
     LocalTimestampAuthority,
     PadesProfile,
@@ -49,6 +52,7 @@ from signing.seal import CmsSealer
 from signing.verification import OfflineVerifier
 
 __all__ = [
+    "poll_inbound_mailbox",
     "build_artifact_store",
     "build_catalog",
     "build_channels",
@@ -275,6 +279,16 @@ def build_channels(settings: Settings, engine: Engine) -> dict[str, ChannelAdapt
                     status_callback=callback,
                     content_sids=settings.twilio_whatsapp_content_sids,
                 )
+        if settings.twilio_voice_from:
+            api = settings.twilio_api_base_url
+            channels["ivr"] = TwilioVoiceChannel(
+                engine,
+                client,
+                caller_id=settings.twilio_voice_from,
+                public_base_url=str(settings.public_base_url),
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                api_base_url=str(api) if api else "https://api.twilio.com",
+            )
     channels["agent_call"] = AgentQueueChannel()
     if settings.correios_label_prefix:
         labels = LabelRange(
@@ -343,3 +357,24 @@ def build_runtime(settings: Settings, engine: Engine) -> WorkerRuntime:
 def today() -> date:
     """The current date; only entry points call it, never the composition engine."""
     return date.today()
+
+
+def poll_inbound_mailbox(settings: Settings, url: str) -> PollResult:
+    """Read the bounce and receipt mailbox at ``url`` once: every read receipt and DSN
+    about a message ccm sent is recorded, as if posted to ``/v1/inbound/email``.
+
+    Raises:
+        ConfigurationError: not an IMAP URL.
+        ChannelError: the mailbox could not be read.
+    """
+    mailbox = ImapSettings.from_url(url)
+    engine = build_database(settings)
+    store = build_artifact_store(settings)
+
+    def handle(raw: bytes) -> bool:
+        return record_report(engine, store, raw, now=datetime.now(UTC)).recorded
+
+    try:
+        return poll_mailbox(mailbox, handle)
+    finally:
+        engine.dispose()

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     """Sandbox channels: how long after sending the simulated delivery callback comes."""
     sandbox_proof_delay_seconds: float = Field(default=3.0, ge=0, le=86400)
     """Sandbox channels: how long after delivery the simulated legal proof comes."""
+    imap_url: SecretStr | None = None
+    """The bounce and receipt mailbox ``ccm inbound imap`` reads:
+    ``imaps://user:password@host/INBOX``."""
     smtp_url: SecretStr | None = None
     """E-mail through SMTP instead of the sandbox: ``smtp://user:password@host:587``
     (STARTTLS), ``smtps://host:465``, ``smtp://host:25?security=none`` (loopback only)."""
@@ -92,6 +95,12 @@ class Settings(BaseSettings):
     ses_endpoint_url: AnyHttpUrl | None = None
     """An SES-compatible endpoint instead of AWS (a local test server)."""
     ses_configuration_set: str | None = None
+    ses_sns_topic_arns: list[str] = []
+    """SNS topics whose SES events ``/v1/webhooks/ses/sns`` accepts; empty: it is off."""
+    sns_certificate_url_pattern: str = (
+        r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9_./?=&%:-]*$"
+    )
+    """Where SNS signing certificates and subscription confirmations may come from."""
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     """With the account SID: SMS and WhatsApp through Twilio instead of the sandbox."""
@@ -104,6 +113,14 @@ class Settings(BaseSettings):
     ``{"delinquency_notice": "HX..."}``: business-initiated messages need one."""
     twilio_api_base_url: AnyHttpUrl | None = None
     """A Twilio-compatible endpoint instead of api.twilio.com (a regional proxy, a test peer)."""
+    twilio_voice_from: str | None = None
+    """Caller id of IVR calls (a Twilio voice number, ``+55...``); unset keeps IVR on the
+    sandbox. Twilio must reach ``CCM_PUBLIC_BASE_URL`` for the call's TwiML."""
+    twilio_voices: dict[str, str] = {"pt-BR": "Polly.Camila", "pt-PT": "Polly.Ines"}
+    """Locale -> Twilio ``<Say>`` voice of the IVR."""
+    ivr_agent_number: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$")
+    """Where IVR option 3 ("falar com um atendente") transfers the call; default: the
+    operator's phone in the notice's data."""
     correios_label_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     """Service prefix of the contracted tracking labels (``RB``, ``JH``...): registered
     letters go to the print queue (``ccm mail export``) instead of the sandbox."""

@@ -4,12 +4,14 @@ Adapters live in ``signing/``, ``channels/`` and ``ccm/persistence``; ``ccm.boot
 wires them in.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
 __all__ = [
+    "IVR_SCRIPT_MEDIA_TYPE",
     "WHATSAPP_TEMPLATE_MEDIA_TYPE",
     "ArtifactStore",
     "ChannelAdapter",
@@ -17,6 +19,7 @@ __all__ = [
     "EmailSender",
     "MessageSigner",
     "ProviderSignal",
+    "RecordingSource",
     "SendReceipt",
     "DocumentSigner",
     "Sealer",
@@ -140,6 +143,8 @@ class ProviderSignal:
     occurred_at: datetime
     raw: bytes
     media_type: str
+    details: Mapping[str, str] = field(default_factory=dict)
+    """Extra payload for the event (a call's ``recording_sid``...)."""
 
 
 class EmailSender(Protocol):
@@ -159,6 +164,24 @@ class EmailSender(Protocol):
 WHATSAPP_TEMPLATE_MEDIA_TYPE = "application/vnd.ccm.whatsapp-template+json"
 """An outgoing WhatsApp message with the values of its approved template's placeholders:
 ``{"template": id, "body": text, "variables": {"1": ...}}``."""
+
+
+IVR_SCRIPT_MEDIA_TYPE = "application/vnd.ccm.ivr-script+json"
+"""An IVR call's script: ``{"template", "language", "steps": {id: text},
+"identity_items": [...], "max_attempts": n}``; the steps are played in the order of
+:data:`ccm.composition.scripts.VOICE_STEPS`."""
+
+
+class RecordingSource(Protocol):
+    """A channel whose provider keeps call recordings ccm must fetch and keep."""
+
+    def fetch_recording(self, recording_id: str) -> tuple[bytes, str]:
+        """The recording's bytes and media type.
+
+        Raises:
+            ChannelError: the provider could not be reached (try again later).
+        """
+        ...
 
 
 class MessageSigner(Protocol):

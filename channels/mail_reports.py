@@ -6,12 +6,17 @@ A DSN names the original message only in its third part (``text/rfc822-headers``
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from email import message_from_bytes, message_from_string, policy
 from email.message import Message
 
+from sqlalchemy import Engine
+
+from ccm.ports import ArtifactStore
+from ccm.service.inbound import InboundSignal, record_signal
 from channels.mdn import parse_mdn
 
-__all__ = ["MailReport", "read_report"]
+__all__ = ["MailReport", "ReportOutcome", "read_report", "record_report", "sent_as"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,3 +93,53 @@ def read_report(raw: bytes) -> MailReport | None:
                 reason=f"{status} {diagnostic}".strip() or None,
             )
     return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportOutcome:
+    report: MailReport | None
+    """None: the message is neither a read receipt nor a delivery status notification."""
+    communication_id: str | None
+    """The communication the report is about; None when ccm sent no such message."""
+    recorded: bool
+    """Queued as evidence (False for what is not evidence: a "delayed" DSN)."""
+
+
+def sent_as(original_message_id: str) -> tuple[str, str]:
+    """Which transport sent the message a report names, and its id there: SES replaces
+    the Message-ID with ``<MessageId@<region>.amazonses.com>``; SMTP keeps ours."""
+    local, _, domain = original_message_id.strip("<>").partition("@")
+    if domain == "amazonses.com" or domain.endswith(".amazonses.com"):
+        return "ses", local
+    return "smtp", original_message_id
+
+
+def record_report(
+    engine: Engine, store: ArtifactStore, raw: bytes, *, now: datetime
+) -> ReportOutcome:
+    """Match a read receipt or DSN to the e-mail it is about and queue it as evidence
+    (the same message twice is recorded once)."""
+    report = read_report(raw)
+    if report is None or not report.original_message_id:
+        return ReportOutcome(report=None, communication_id=None, recorded=False)
+    if report.kind == "delayed":
+        return ReportOutcome(report=report, communication_id=None, recorded=False)
+    details = {
+        k: v
+        for k, v in {"disposition": report.disposition, "reason": report.reason}.items()
+        if v is not None
+    }
+    provider, message_id = sent_as(report.original_message_id)
+    signal = InboundSignal(
+        channel="email",
+        provider=provider,
+        provider_message_id=message_id,
+        kind=report.kind,
+        raw=raw,
+        media_type="message/rfc822",
+        details=details,
+    )
+    communication_id = record_signal(engine, store, signal, now=now)
+    return ReportOutcome(
+        report=report, communication_id=communication_id, recorded=communication_id is not None
+    )

@@ -7,17 +7,24 @@ as a banner. The simulated signals are what a real provider would send: a delive
 callback (JSON) and, from the recipient's mail program, an RFC 8098 read receipt.
 """
 
+import io
 import json
 import os
 import re
 import uuid
+import wave
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 from ccm.errors import PermanentChannelError
-from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, ProviderSignal, SendReceipt
+from ccm.ports import (
+    IVR_SCRIPT_MEDIA_TYPE,
+    WHATSAPP_TEMPLATE_MEDIA_TYPE,
+    ProviderSignal,
+    SendReceipt,
+)
 from ccm.ports import OutgoingMessage as ProviderMessage
 from channels.mdn import build_mdn
 
@@ -99,7 +106,9 @@ _EXTENSIONS = {
     "application/pdf": "pdf",
     "text/html": "html",
     WHATSAPP_TEMPLATE_MEDIA_TYPE: "json",
+    IVR_SCRIPT_MEDIA_TYPE: "ivr.json",
 }
+_SANDBOX_RECORDING = re.compile(r"^sandbox-[0-9a-f-]{36}$")
 
 
 class SandboxChannel:
@@ -108,7 +117,9 @@ class SandboxChannel:
     Sending writes ``outbox/<communication>/<channel>.<ext>`` and a receipt beside it; the
     same idempotency key finds the receipt and sends nothing again. The simulated signals
     are each channel's delivery and then its legal proof: a read receipt (e-mail), a
-    "CIENTE" reply (SMS, WhatsApp), an AR returned as delivered (registered letter).
+    "CIENTE" reply (SMS, WhatsApp), an IVR call answered with the identity confirmed and a
+    recording (a second of silence, labelled sandbox), an AR returned as delivered
+    (registered letter).
     """
 
     provider = "sandbox"
@@ -122,7 +133,7 @@ class SandboxChannel:
         proof_delay: timedelta,
         clock: Callable[[], datetime] = _now,
     ) -> None:
-        if channel not in {"email", "sms", "whatsapp", "registered_mail"}:
+        if channel not in {"email", "sms", "whatsapp", "ivr", "registered_mail"}:
             raise ValueError(f"the sandbox has no {channel} channel")
         self.channel = channel
         self.outbox = outbox
@@ -225,6 +236,35 @@ class SandboxChannel:
                     media_type="application/json",
                 )
             )
+        elif self.channel == "ivr":
+            script = json.loads(message.payload)
+            recording = f"sandbox-{uuid.uuid5(uuid.NAMESPACE_URL, receipt.provider_message_id)}"
+            call = {
+                "sandbox": True,
+                "call_sid": receipt.provider_message_id,
+                "template": script["template"],
+                "identity_items": script["identity_items"],
+                "call_status": "completed",
+                "recording_sid": recording,
+                "log": [
+                    {"at": delivered_at.isoformat(), "event": "answered"},
+                    {"at": proof_at.isoformat(), "event": "identity_confirmed", "round": 1},
+                    {"at": proof_at.isoformat(), "event": "goodbye"},
+                ],
+            }
+            signals.append(
+                ProviderSignal(
+                    kind="call_confirmed",
+                    occurred_at=proof_at,
+                    raw=json.dumps(call, sort_keys=True).encode(),
+                    media_type="application/json",
+                    details={
+                        "recording_sid": recording,
+                        "attempt": "1",
+                        "identity_items": ",".join(script["identity_items"]),
+                    },
+                )
+            )
         else:
             ar = {
                 "sandbox": True,
@@ -242,3 +282,24 @@ class SandboxChannel:
                 )
             )
         return signals
+
+    def fetch_recording(self, recording_id: str) -> tuple[bytes, str]:
+        """A sandbox call's "recording": one second of silence whose WAV comment says
+        sandbox (implements :class:`ccm.ports.RecordingSource`).
+
+        Raises:
+            PermanentChannelError: not a sandbox recording id.
+        """
+        if not _SANDBOX_RECORDING.match(recording_id):
+            raise PermanentChannelError(f"sandbox: no recording {recording_id!r}")
+        out = io.BytesIO()
+        with wave.open(out, "wb") as audio:
+            audio.setnchannels(1)
+            audio.setsampwidth(2)
+            audio.setframerate(8000)
+            audio.writeframes(b"\0\0" * 8000)
+        comment = f"SANDBOX {recording_id}: nothing was recorded\0".encode()
+        comment += b"\0" * (len(comment) % 2)
+        info = b"INFO" + b"ICMT" + len(comment).to_bytes(4, "little") + comment
+        riff = out.getvalue() + b"LIST" + len(info).to_bytes(4, "little") + info
+        return riff[:4] + (len(riff) - 8).to_bytes(4, "little") + riff[8:], "audio/wav"

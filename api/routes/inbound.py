@@ -17,9 +17,8 @@ from pydantic import BaseModel
 from api.deps import Services, require, services
 from api.schemas import ErrorOut
 from ccm.errors import DataError, DataValidationError
-from ccm.service.inbound import InboundSignal, record_signal
 from ccm.service.keys import ApiKey, Role
-from channels.mail_reports import read_report
+from channels.mail_reports import record_report
 
 __all__ = ["InboundOut", "email", "router"]
 
@@ -31,15 +30,6 @@ class InboundOut(BaseModel):
     kind: str
     recorded: bool
     """False for what is not evidence (a "delayed" DSN)."""
-
-
-def _sent_as(original_message_id: str) -> tuple[str, str]:
-    """Which transport sent the message a report names, and its id there: SES replaces
-    the Message-ID with ``<MessageId@<region>.amazonses.com>``; SMTP keeps ours."""
-    local, _, domain = original_message_id.strip("<>").partition("@")
-    if domain == "amazonses.com" or domain.endswith(".amazonses.com"):
-        return "ses", local
-    return "smtp", original_message_id
 
 
 @router.post(
@@ -61,8 +51,9 @@ async def email(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the raw message as message/rfc822"
         )
     raw = await request.body()
-    report = read_report(raw)
-    if report is None or not report.original_message_id:
+    outcome = record_report(svc.engine, svc.store, raw, now=datetime.now(UTC))
+    report = outcome.report
+    if report is None:
         raise DataValidationError(
             [
                 DataError(
@@ -74,25 +65,9 @@ async def email(
         )
     if report.kind == "delayed":
         return InboundOut(communication_id=None, kind=report.kind, recorded=False)
-    details = {
-        k: v
-        for k, v in {"disposition": report.disposition, "reason": report.reason}.items()
-        if v is not None
-    }
-    provider, message_id = _sent_as(report.original_message_id)
-    signal = InboundSignal(
-        channel="email",
-        provider=provider,
-        provider_message_id=message_id,
-        kind=report.kind,
-        raw=raw,
-        media_type="message/rfc822",
-        details=details,
-    )
-    communication_id = record_signal(svc.engine, svc.store, signal, now=datetime.now(UTC))
-    if communication_id is None:
+    if outcome.communication_id is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"no e-mail sent by ccm has Message-ID {report.original_message_id}",
         )
-    return InboundOut(communication_id=communication_id, kind=report.kind, recorded=True)
+    return InboundOut(communication_id=outcome.communication_id, kind=report.kind, recorded=True)

@@ -1,6 +1,6 @@
 """The ``ccm`` command line: templates, render, samples, evidence, pki, db."""
 
-from ccm.cli import db, evidence, mail, pki, render, service, templates  # noqa: F401
+from ccm.cli import db, evidence, inbound, mail, pki, render, service, templates  # noqa: F401
 from ccm.cli.app import app
 
 __all__ = ["app", "main"]

@@ -4,7 +4,8 @@ Voice (IVR) and agent scripts are Jinja sources made of named blocks. The engine
 renders the blocks and puts them in the order the call procedure requires:
 
 - voice: greeting, recording notice, identity prompts (keypad), identity failure, then
-  the notice, the options and the goodbye;
+  the notice, the options and the goodbye, and what is said when the person disputes
+  the debt or asks for an attendant;
 - agent: protocol number first (RN 623), recording notice, identity check (three items,
   CPF mandatory), who is on the line, then the notice for the responsible person, or
   the words for anyone else (a dependent must never hear of a debt).
@@ -54,6 +55,8 @@ VOICE_STEPS = (
     "notice",
     "options",
     "goodbye",
+    "dispute_recorded",
+    "transfer",
 )
 AGENT_STEPS = (
     "protocol",
@@ -64,7 +67,7 @@ AGENT_STEPS = (
     "third_party",
     "closing",
 )
-VOICE_DISCLOSING = frozenset({"notice", "options", "goodbye"})
+VOICE_DISCLOSING = frozenset({"notice", "options", "goodbye", "dispute_recorded", "transfer"})
 """IVR steps played only after the identity check passed."""
 AGENT_DISCLOSING = frozenset({"notice"})
 """The only agent step reserved for the responsible person; a dependent may hear the rest."""

@@ -23,6 +23,7 @@ __all__ = [
     "early_signals",
     "evidence_checkpoints",
     "evidence_events",
+    "ivr_calls",
     "jobs",
     "metadata",
     "recipient_history",
@@ -238,3 +239,29 @@ early_signals = Table(
 )
 """Provider callbacks that arrived before the send they are about was recorded; queued
 as soon as it is."""
+
+ivr_calls = Table(
+    "ivr_calls",
+    metadata,
+    Column("token", String(40), primary_key=True),
+    Column("communication_id", String(40), nullable=False, index=True),
+    Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("call_sid", String(64), nullable=True, index=True),
+    Column("script", Text, nullable=False),
+    Column("stage", String(12), nullable=False),
+    Column("item_index", Integer, nullable=False),
+    Column("mismatch", Integer, nullable=False),
+    Column("rounds_failed", Integer, nullable=False),
+    Column("notice_plays", Integer, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("notice_completed_at", DateTime(timezone=True), nullable=True),
+    Column("recording_sid", String(64), nullable=True),
+    Column("recording_status", String(12), nullable=True),
+    Column("call_status", String(16), nullable=True),
+    Column("concluded", Integer, nullable=False),
+    Column("log", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""IVR calls in progress: where each call is in its script. What the person typed is
+compared and forgotten; only whether it matched is kept."""

@@ -35,12 +35,13 @@ __all__ = [
     "utc",
 ]
 
-SUPPORTED_CHANNELS = ("email", "sms", "whatsapp", "registered_mail", "agent_call")
-"""Channels the service sends today (IVR comes with its adapter)."""
+SUPPORTED_CHANNELS = ("email", "sms", "whatsapp", "ivr", "registered_mail", "agent_call")
+"""Channels the service sends."""
 _CHANNEL_RENDERING = {
     "email": "email",
     "sms": "sms",
     "whatsapp": "whatsapp",
+    "ivr": "voice",
     "registered_mail": "document",
     "agent_call": "agent_script",
 }
@@ -139,6 +140,7 @@ def _channels(request: SubmitRequest, available: Sequence[str]) -> list[str]:
         "email": "email",
         "sms": "phone",
         "whatsapp": "phone",
+        "ivr": "phone",
         "registered_mail": "address",
         "agent_call": "phone",
     }

@@ -21,6 +21,7 @@ from ccm.composition import (
     DocumentRendering,
     EmailRendering,
     TextRendering,
+    VoiceRendering,
 )
 from ccm.composition.composer import Composition
 from ccm.composition.mime import build_email
@@ -33,14 +34,17 @@ from ccm.identifiers.protocol import ProtocolIssuer
 from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import communications, deliveries, jobs
 from ccm.ports import (
+    IVR_SCRIPT_MEDIA_TYPE,
     WHATSAPP_TEMPLATE_MEDIA_TYPE,
     ArtifactStore,
     ChannelAdapter,
     MessageSigner,
     OutgoingMessage,
+    RecordingSource,
 )
 from ccm.service.communications import CommunicationRecord, Status, get_communication
 from ccm.service.inbound import release_early_signals
+from ccm.service.ivr import expected_identity
 from ccm.service.outbox import Job, add_job, claim, finish, give_back
 from ccm.service.recipients import BRASILIA, next_allowed
 from ccm.service.templates import TemplateCatalog
@@ -272,6 +276,7 @@ class Pipeline:
                             "provider": receipt.provider,
                             "provider_message_id": receipt.provider_message_id,
                             "sandbox": receipt.sandbox,
+                            **signal.details,
                         },
                     )
             finish(connection, job.id)
@@ -280,6 +285,8 @@ class Pipeline:
         assert job.channel is not None
         record = self._communication(job.communication_id)
         signal = job.payload
+        if signal.get("recording_sid") and not signal.get("recording_sha256"):
+            signal = {**signal, **self._recording(job.channel, str(signal["recording_sid"]))}
         event = self._signal_event(record, job.channel, signal)
         if not any(
             r.body["provider_event_id"] == event.provider_event_id
@@ -326,6 +333,21 @@ class Pipeline:
 
     # -- helpers -----------------------------------------------------------------------
 
+    def _recording(self, channel: str, recording_id: str) -> dict[str, str]:
+        """Fetch a call's recording from its provider and keep it (a retry fetches again
+        and stores the same bytes once).
+
+        Raises:
+            ChannelError: the provider did not serve it; the signal job is retried.
+        """
+        adapter: Any = self._channels[channel]
+        if not hasattr(adapter, "fetch_recording"):
+            raise PermanentChannelError(f"the {channel} channel keeps no recordings")
+        source: RecordingSource = adapter
+        data, media_type = source.fetch_recording(recording_id)
+        stored = self._store.put(data, media_type=media_type)
+        return {"recording_sha256": stored.sha256, "recording_media_type": media_type}
+
     def _signal_event(
         self, record: CommunicationRecord, channel: str, signal: dict[str, Any]
     ) -> EvidenceEvent:
@@ -365,6 +387,15 @@ class Pipeline:
                 details={**details, "provider_status": "bounced"},
                 **common,
             )
+        if kind == "call_failed":  # an IVR call not answered, or ended before the notice
+            return EvidenceEvent(
+                type=EventType.HANDOVER_FAILED,
+                actor=f"provider:{signal['provider']}",
+                artifacts=(ArtifactRef(role="ivr_record", sha256=sha256, media_type=media_type),),
+                reasons=(str(signal.get("reason") or "the call gave no notice"),),
+                details={**details, "method": "ivr"},
+                **common,
+            )
         if kind in {"attempt_failed", "attempts_exhausted", "call_refused"}:  # agent calls
             event_type = {
                 "attempt_failed": EventType.HANDOVER_FAILED,
@@ -380,7 +411,9 @@ class Pipeline:
                 **common,
             )
         if kind == "call_confirmed":  # identity confirmed on the call, the notice given
-            artifacts = [ArtifactRef(role="agent_record", sha256=sha256, media_type=media_type)]
+            ivr = channel == "ivr"
+            record_role = "ivr_record" if ivr else "agent_record"
+            artifacts = [ArtifactRef(role=record_role, sha256=sha256, media_type=media_type)]
             if signal.get("recording_sha256"):
                 artifacts.append(
                     ArtifactRef(
@@ -391,8 +424,9 @@ class Pipeline:
                 )
             return EvidenceEvent(
                 type=EventType.RECIPIENT_ACCEPTED,
-                actor=f"agent:{signal.get('agent_id', 'unknown')}",
+                actor="recipient" if ivr else f"agent:{signal.get('agent_id', 'unknown')}",
                 artifacts=tuple(artifacts),
+                reasons=(str(signal["reason"]),) if signal.get("reason") else (),
                 details={**details, "method": "data_confirmation", **_call_details(signal)},
                 **common,
             )
@@ -415,7 +449,13 @@ class Pipeline:
             return EvidenceEvent(
                 type=EventType.RECIPIENT_REJECTED,
                 actor="recipient",
-                artifacts=(ArtifactRef(role="reply", sha256=sha256, media_type=media_type),),
+                artifacts=(
+                    ArtifactRef(
+                        role="ivr_record" if channel == "ivr" else "reply",
+                        sha256=sha256,
+                        media_type=media_type,
+                    ),
+                ),
                 reasons=(f"dispute opened by {_method_of(signal)} ({signal.get('keyword')})",),
                 details={
                     **details,
@@ -525,6 +565,24 @@ class Pipeline:
                 }
                 payload = json.dumps(message_json, ensure_ascii=False, sort_keys=True).encode()
                 media_type = WHATSAPP_TEMPLATE_MEDIA_TYPE
+        elif channel == "ivr":
+            voice = composer.render(composition, "voice")
+            assert isinstance(voice, VoiceRendering)
+            try:  # the call compares the typed digits with the request's data: it must hold them
+                expected_identity(record, voice.identity_items)
+            except ValueError as error:
+                raise PermanentChannelError(f"ivr: {error}") from error
+            operator = record.data.get("operator") or {}
+            call_script = {
+                "template": voice.template,
+                "language": voice.template.rpartition("/")[2],
+                "steps": {step.id: step.text for step in voice.steps},
+                "identity_items": list(voice.identity_items),
+                "max_attempts": voice.max_attempts,
+                "operator_phone": str(operator.get("phone") or ""),
+            }
+            payload = json.dumps(call_script, ensure_ascii=False, sort_keys=True).encode()
+            media_type, address = IVR_SCRIPT_MEDIA_TYPE, str(recipient["phone"])
         elif channel == "agent_call":
             # The protocol number comes first: the script quotes it to the person (RN 623).
             if self._protocols is None:

@@ -1,6 +1,7 @@
 """POST a notice, follow it to `proven`, fetch its document, events and evidence pack."""
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -231,3 +232,38 @@ def test_one_refused_channel_does_not_fail_a_communication_another_channel_prove
     events = service.client.get(created["links"]["events"], headers=service.auth("legal")).json()
     [refusal] = [e for e in events if e["type"] == "relay_failed"]
     assert "refused" in refusal["reasons"][0]
+
+
+def test_the_sandbox_ivr_call_is_proven_by_its_labelled_recording(
+    service: Service, submit: Callable[..., Any], request_body: dict[str, Any]
+) -> None:
+    request_body["recipient"]["phone"] = "+5511987654321"
+    request_body["channels"] = ["ivr"]
+    created = submit(request_body).json()
+    done = service.wait_for(created["id"], "proven")
+    assert done["status"] == "proven" and done["proof"]["rule"] == "R16"
+    events = service.client.get(created["links"]["events"], headers=service.auth("legal")).json()
+    [accepted] = [e for e in events if e["type"] == "recipient_accepted"]
+    assert accepted["details"]["sandbox"] == "true" and accepted["channel"] == "ivr"
+    roles = {a["role"]: a for a in accepted["artifacts"]}
+    assert roles["recording"]["media_type"] == "audio/wav" and "ivr_record" in roles
+    # The script went to the outbox: the steps, never the digits the person must type.
+    [script] = (service.settings.outbox_dir / created["id"]).glob("*.ivr.json")
+    steps = json.loads(script.read_text())["steps"]
+    assert "R$" in steps["notice"] and "1979" not in script.read_text()
+
+
+def test_an_ivr_call_needs_a_phone_and_the_data_its_identity_check_compares(
+    service: Service, submit: Callable[..., Any], request_body: dict[str, Any]
+) -> None:
+    request_body["channels"] = ["ivr"]
+    refused = submit(request_body)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["path"] == "recipient.phone"
+    request_body["recipient"]["phone"] = "+5511987654321"
+    del request_body["data"]["payer"]["birth_date"]
+    created = submit(request_body).json()
+    assert service.wait_for(created["id"], "failed")["status"] == "failed"
+    events = service.client.get(created["links"]["events"], headers=service.auth("legal")).json()
+    [refusal] = [e for e in events if e["type"] == "relay_failed"]
+    assert refusal["reasons"] == ["ivr: identity item birth_year needs data.payer.birth_date"]

@@ -1,7 +1,9 @@
 """The e-mail channel over real SMTP (aiosmtpd on loopback): an S/MIME-signed notice that
 openssl verifies, a read receipt and a bounce posted back as mail, SMTP refusals."""
 
+import imaplib
 import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -11,14 +13,16 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from typer.testing import CliRunner
 
+from ccm.cli import app
 from ccm.evidence.verify import verify_pack
 from channels.mdn import build_mdn
 from signing import DevelopmentPki
 from signing.verification import OfflineVerifier
 from tests.api.conftest import Service, request_body, running_service
 from tests.conftest import run
-from tests.servers import free_port
+from tests.servers import dovecot, free_port
 
 pytestmark = pytest.mark.xdist_group("smtp")
 __all__ = ["request_body"]  # the fixture, shared with the API tests
@@ -219,3 +223,70 @@ def test_what_the_inbound_endpoint_refuses(smtp_service: Service) -> None:
         headers={**smtp_service.auth("gateway"), "Content-Type": "text/plain"},
     )
     assert wrong_type.status_code == 415
+
+
+@pytest.fixture(scope="module")
+def bounce_mailbox() -> Iterator[str]:
+    """The operator's bounce and receipt mailbox, on a real IMAP server (Dovecot)."""
+    with dovecot(user="devolucoes", password="s3nha-imap") as port:
+        yield f"imap://devolucoes:s3nha-imap@127.0.0.1:{port}/INBOX?security=none"
+
+
+def _imap(url: str) -> imaplib.IMAP4:
+    parts = urllib.parse.urlsplit(url)
+    connection = imaplib.IMAP4("127.0.0.1", parts.port or 143)
+    connection.login("devolucoes", "s3nha-imap")
+    connection.select("INBOX")
+    return connection
+
+
+def _ccm(service: Service, *args: str) -> Any:
+    env = {
+        "CCM_HOME": str(service.settings.home),
+        "CCM_DATABASE_URL": service.settings.resolved_database_url,
+    }
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_the_imap_poller_records_receipts_and_bounces_from_the_mailbox(
+    smtp_service: Service, mailbox: Mailbox, request_body: dict[str, Any], bounce_mailbox: str
+) -> None:
+    service = smtp_service
+    read = _send(service, request_body, "leitora@example.com")
+    read_id = str(message_from_bytes(mailbox.wait_for(len(mailbox.messages) + 1))["Message-ID"])
+    bounced = _send(service, request_body, "inexistente@example.org")
+    bounced_id = str(message_from_bytes(mailbox.wait_for(len(mailbox.messages) + 1))["Message-ID"])
+    receipt = build_mdn(
+        original_message_id=read_id,
+        reader="leitora@example.com",
+        sender="atendimento@vidaplena.example",
+        subject="Aviso",
+        at=datetime.now(UTC),
+        reporting_ua="mail.example.com; Thunderbird 128",
+    )
+    dsn = _dsn(bounced_id, "inexistente@example.org", "failed", "5.1.1")
+    stranger = _dsn("<nunca-enviada@vidaplena.example>", "x@example.org", "failed", "5.1.1")
+    reply = b"From: leitora@example.com\r\nSubject: Re: Aviso\r\n\r\nRecebi, obrigada.\r\n"
+    imap = _imap(bounce_mailbox)
+    for raw in (receipt, dsn, stranger, reply):
+        assert imap.append("INBOX", None, None, raw)[0] == "OK"
+
+    first = _ccm(service, "inbound", "imap", "--url", bounce_mailbox, "--once")
+    assert first.exit_code == 0, first.output
+    assert "recorded 2, ignored 2" in first.output
+    assert service.wait_for(read, "proven")["proof"]["rule"] == "R14"
+    assert service.wait_for(bounced, "failed")["status"] == "failed"
+
+    imap.select("INBOX")
+    flags = [imap.fetch(str(n), "(FLAGS)")[1][0] for n in range(1, 5)]
+    assert [b"$CcmRecorded" in f and b"\\Seen" in f for f in flags] == [True, True, False, False]
+    assert [b"$CcmIgnored" in f for f in flags] == [False, False, True, True]  # left unread
+    again = _ccm(service, "inbound", "imap", "--url", bounce_mailbox, "--once")
+    assert "recorded 0, ignored 0" in again.output  # nothing handled twice
+    imap.logout()
+
+    wrong = bounce_mailbox.replace("s3nha-imap", "errada")
+    refused = _ccm(service, "inbound", "imap", "--url", wrong, "--once")
+    assert refused.exit_code == 1 and "imap" in refused.output.lower()
+    bad = _ccm(service, "inbound", "imap", "--url", "http://example.com", "--once")
+    assert bad.exit_code == 2 and "imaps://" in bad.output

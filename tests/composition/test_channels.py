@@ -86,6 +86,8 @@ def test_ivr_confirms_identity_before_the_notice(
         "notice",
         "options",
         "goodbye",
+        "dispute_recorded",
+        "transfer",
     ]
     gathers = {s.id: s.gather_digits for s in rendering.steps if s.gather_digits}
     assert gathers == {"identity_cpf_prefix": 3, "identity_cpf_suffix": 2, "identity_birth_year": 4}
