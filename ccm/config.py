@@ -98,9 +98,10 @@ class Settings(BaseSettings):
     ses_sns_topic_arns: list[str] = []
     """SNS topics whose SES events ``/v1/webhooks/ses/sns`` accepts; empty: it is off."""
     sns_certificate_url_pattern: str = (
-        r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9_./?=&%:-]*$"
+        r"https://sns\.[a-z]{2}(-gov)?-[a-z]+-[0-9]\.amazonaws\.com(\.cn)?/[A-Za-z0-9_./?=&%:-]*"
     )
-    """Where SNS signing certificates and subscription confirmations may come from."""
+    """Where SNS signing certificates and subscription confirmations may come from (the
+    whole URL must match; certificates must also be ``/SimpleNotificationService-*.pem``)."""
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     """With the account SID: SMS and WhatsApp through Twilio instead of the sandbox."""

@@ -64,6 +64,8 @@ class ImapSettings:
 class PollResult:
     recorded: int
     ignored: int
+    failed: tuple[str, ...] = ()
+    """What went wrong with messages left for the next poll (one line each)."""
 
 
 Handler = Callable[[bytes], bool]
@@ -95,6 +97,7 @@ def poll_mailbox(settings: ImapSettings, handle: Handler, *, limit: int = 500) -
         ChannelError: the server could not be reached, refused the login or a command.
     """
     recorded = ignored = 0
+    failed: list[str] = []
     try:
         connection = _connect(settings)
     except (OSError, imaplib.IMAP4.error) as error:
@@ -113,7 +116,12 @@ def poll_mailbox(settings: ImapSettings, handle: Handler, *, limit: int = 500) -
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), None)
             if not isinstance(raw, bytes):
                 continue  # expunged meanwhile
-            if handle(raw):
+            try:
+                handled = handle(raw)
+            except Exception as error:  # noqa: BLE001 - left unflagged, tried next poll
+                failed.append(f"message {uid}: {type(error).__name__}: {error}")
+                continue
+            if handled:
                 flags, recorded = f"({RECORDED} \\Seen)", recorded + 1
             else:
                 flags, ignored = f"({IGNORED})", ignored + 1
@@ -125,7 +133,7 @@ def poll_mailbox(settings: ImapSettings, handle: Handler, *, limit: int = 500) -
             connection.logout()
         except (OSError, imaplib.IMAP4.error):
             pass
-    return PollResult(recorded=recorded, ignored=ignored)
+    return PollResult(recorded=recorded, ignored=ignored, failed=tuple(failed))
 
 
 def _quoted(mailbox: str) -> str:

@@ -45,6 +45,9 @@ _FIELDS = {
 _FIELDS["UnsubscribeConfirmation"] = _FIELDS["SubscriptionConfirmation"]
 
 
+_CERTIFICATE_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]+\.pem\Z")
+
+
 class SnsError(ValueError):
     """The SNS message is not authentic (or not SNS's): it is refused unread."""
 
@@ -85,7 +88,7 @@ def verify_sns(
     """
     payload = string_to_sign(message)
     url = str(message.get("SigningCertURL", ""))
-    if not url_pattern.match(url):
+    if not url_pattern.fullmatch(url) or not _CERTIFICATE_PATH.search(url):
         raise SnsError("SigningCertURL: not an Amazon SNS certificate URL")
     if message.get("TopicArn") not in topics:
         raise SnsError("TopicArn: not a topic ccm accepts (CCM_SES_SNS_TOPIC_ARNS)")

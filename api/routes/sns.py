@@ -60,16 +60,16 @@ def _handle(svc: Services, raw: bytes) -> None:
             topics=frozenset(settings.ses_sns_topic_arns),
             certificate=_certificate,
         )
-    except (SnsError, httpx.HTTPError) as error:
+    except (SnsError, httpx.HTTPError, httpx.InvalidURL) as error:
         detail = f"not an authentic SNS message: {error}"
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail) from error
     if message["Type"] == "SubscriptionConfirmation":
         url = str(message["SubscribeURL"])
-        if not pattern.match(url):
+        if not pattern.fullmatch(url):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "SubscribeURL: not Amazon SNS's")
         try:
             httpx.get(url, timeout=10).raise_for_status()
-        except httpx.HTTPError as error:  # SNS sends the confirmation again later
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # SNS sends it again later
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"could not confirm the subscription: {error}"
             ) from error

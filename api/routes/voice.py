@@ -43,6 +43,13 @@ def _call(svc: Services, token: str) -> ivr.IvrCall:
     return found
 
 
+def _stray(call: ivr.IvrCall, fields: dict[str, str]) -> bool:
+    """A request about another call than the one placed for this token (a second call
+    placed after a worker crash): it must not move this call's state."""
+    sid = fields.get("CallSid", "")
+    return bool(call.call_sid and sid and sid != call.call_sid)
+
+
 def _twiml(svc: Services, call: ivr.IvrCall, plan: ivr.Plan) -> Response:
     """The plan as TwiML, every URL absolute (as Twilio was told them)."""
     base = f"{str(svc.settings.public_base_url).rstrip('/')}{router.prefix}/{call.token}"
@@ -76,15 +83,19 @@ def _twiml(svc: Services, call: ivr.IvrCall, plan: ivr.Plan) -> Response:
     return Response(str(response), media_type="application/xml")
 
 
-def _record(svc: Services, signals: list[InboundSignal]) -> None:
+def _record(svc: Services, token: str, signals: list[InboundSignal]) -> None:
     for signal in signals:  # held if the worker has not recorded the call's send yet
         record_signal(svc.engine, svc.store, signal, now=datetime.now(UTC), hold=True)
+    if any(s.kind in {"call_confirmed", "call_failed"} for s in signals):
+        ivr.mark_concluded(svc.engine, token, now=datetime.now(UTC))
 
 
 @router.post("/{token}", response_class=Response)
 def voice_answered(token: str, fields: Form, svc: Svc) -> Response:
     """The call was answered: greeting, recording notice, the first identity item."""
     call = _call(svc, token)
+    if _stray(call, fields):
+        return _twiml(svc, call, [ivr.HangUp()])
     plan = ivr.answer(svc.engine, token, call_sid=fields.get("CallSid", ""), now=datetime.now(UTC))
     return _twiml(svc, call, plan)
 
@@ -93,6 +104,8 @@ def voice_answered(token: str, fields: Form, svc: Svc) -> Response:
 def voice_identity(token: str, fields: Form, svc: Svc) -> Response:
     """One identity item typed (or the timeout): compared, then forgotten."""
     call = _call(svc, token)
+    if _stray(call, fields):
+        return _twiml(svc, call, [ivr.HangUp()])
     record = get_communication(svc.engine, call.communication_id)
     assert record is not None  # the call was opened for it
     expected = ivr.expected_identity(record, call.script["identity_items"])
@@ -105,18 +118,21 @@ def voice_identity(token: str, fields: Form, svc: Svc) -> Response:
 def voice_options(token: str, fields: Form, svc: Svc) -> Response:
     """After the notice: 1 repeat, 2 dispute, 3 an attendant, nothing goodbye."""
     call = _call(svc, token)
+    if _stray(call, fields):
+        return _twiml(svc, call, [ivr.HangUp()])
     transfer_to = svc.settings.ivr_agent_number or call.script.get("operator_phone") or None
     plan, signals = ivr.option(
         svc.engine, token, fields.get("Digits", ""), transfer_to=transfer_to, now=datetime.now(UTC)
     )
-    _record(svc, signals)
+    _record(svc, token, signals)
     return _twiml(svc, call, plan)
 
 
 @router.post("/{token}/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def voice_status(token: str, fields: Form, svc: Svc) -> Response:
     """The call's progress (Twilio's ``CallStatus``)."""
-    _call(svc, token)
+    if _stray(_call(svc, token), fields):
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     raw = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
     signals = ivr.call_status(
         svc.engine,
@@ -126,14 +142,15 @@ def voice_status(token: str, fields: Form, svc: Svc) -> Response:
         now=datetime.now(UTC),
         raw=raw,
     )
-    _record(svc, signals)
+    _record(svc, token, signals)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{token}/recording", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def voice_recording(token: str, fields: Form, svc: Svc) -> Response:
     """The recording is complete (fetched by the worker, by its SID) or absent."""
-    _call(svc, token)
+    if _stray(_call(svc, token), fields):
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     signals = ivr.recording_status(
         svc.engine,
         token,
@@ -141,5 +158,5 @@ def voice_recording(token: str, fields: Form, svc: Svc) -> Response:
         fields.get("RecordingStatus", ""),
         now=datetime.now(UTC),
     )
-    _record(svc, signals)
+    _record(svc, token, signals)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

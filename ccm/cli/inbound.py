@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ccm.cli.app import app, fail, guarded, settings
+from ccm.cli.app import app, err, fail, guarded, settings
+from ccm.errors import ChannelError
 
 __all__ = ["imap", "inbound_app"]
 
@@ -43,8 +44,20 @@ def imap(
         fail("give --url or set CCM_IMAP_URL (imaps://user:password@host/INBOX)")
     while True:
         with guarded():
-            result = poll_inbound_mailbox(config, target)
+            try:
+                result = poll_inbound_mailbox(config, target)
+            except ChannelError as error:
+                if once:
+                    raise
+                # a service: a server hiccup is reported and the next read tries again
+                err.print(f"imap: {error}", markup=False)
+                time.sleep(interval)
+                continue
         out.print(f"recorded {result.recorded}, ignored {result.ignored}")
+        for problem in result.failed:
+            err.print(f"left for the next read: {problem}", markup=False)
         if once:
+            if result.failed:
+                raise typer.Exit(1)
             return
         time.sleep(interval)

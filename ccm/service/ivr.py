@@ -55,6 +55,7 @@ __all__ = [
     "call_status",
     "expected_identity",
     "identity",
+    "mark_concluded",
     "open_call",
     "option",
     "recording_status",
@@ -163,6 +164,14 @@ def set_call_sid(engine: Engine, token: str, call_sid: str, *, now: datetime) ->
         )
 
 
+def mark_concluded(engine: Engine, token: str, *, now: datetime) -> None:
+    """The call's conclusion is recorded: later callbacks add nothing."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(ivr_calls).where(ivr_calls.c.token == token).values(concluded=1, updated_at=now)
+        )
+
+
 def call_state(engine: Engine, token: str) -> IvrCall | None:
     with engine.connect() as connection:
         row = connection.execute(select(ivr_calls).where(ivr_calls.c.token == token)).first()
@@ -201,7 +210,7 @@ def answer(engine: Engine, token: str, *, call_sid: str, now: datetime) -> Plan:
         row = _locked(connection, token)
         script = json.loads(row.script)
         if row.stage != Stage.NEW:  # Twilio fetched the first document again
-            return [HangUp()] if row.stage == Stage.ENDED else _first_item(script)
+            return _again(row, script)
         _save(
             connection,
             row,
@@ -229,7 +238,7 @@ def identity(
         script = json.loads(row.script)
         items = script["identity_items"]
         if row.stage != Stage.IDENTITY:
-            return [HangUp()] if row.stage == Stage.ENDED else _notice(script)
+            return _again(row, script)
         item = items[row.item_index]
         matched = hmac.compare_digest(digits.encode(), expected[item].encode())
         mismatch = bool(row.mismatch) or not matched
@@ -275,8 +284,10 @@ def option(
         row = _locked(connection, token)
         script = json.loads(row.script)
         steps = script["steps"]
+        if row.stage == Stage.ENDED:  # a repeated request: the dispute again, if it was one
+            return [HangUp()], _dispute(row)
         if row.stage != Stage.NOTICE:
-            return ([HangUp()] if row.stage == Stage.ENDED else _first_item(script)), []
+            return _again(row, script), []
         completed: dict[str, Any] = (
             {"notice_completed_at": now} if row.notice_completed_at is None else {}
         )
@@ -293,10 +304,8 @@ def option(
             return _notice(script), []
         event = {"2": "dispute", "3": "transfer_requested"}.get(choice, "goodbye")
         _save(connection, row, now, event, stage=Stage.ENDED, **completed)
-        signals: list[InboundSignal] = []
-        if choice == "2":
-            record = {"call_sid": row.call_sid, "option": "2", "at": now.isoformat()}
-            signals.append(_signal(row, "dispute", record, {"keyword": "2", "method": "ivr"}, now))
+        ended = connection.execute(select(ivr_calls).where(ivr_calls.c.token == token)).one()
+        signals = _dispute(ended)
         if choice == "3" and transfer_to:
             return [Say(steps["transfer"]), Transfer(transfer_to)], signals
         if choice == "2":
@@ -367,14 +376,12 @@ def _conclude(engine: Engine, token: str, now: datetime) -> list[InboundSignal]:
     with engine.begin() as connection:
         row = _locked(connection, token)
         waiting_for_recording = row.confirmed_at is not None and row.recording_status is None
+        # Not marked concluded here: the signal built from the settled row is the same
+        # bytes whoever builds it, so recording it twice records it once, and a failure
+        # before it is recorded leaves the next callback (or Twilio's retry) to do it.
         if row.concluded or row.call_status is None or waiting_for_recording:
             return []
-        claimed = connection.execute(
-            update(ivr_calls)
-            .where(ivr_calls.c.token == token, ivr_calls.c.concluded == 0)
-            .values(concluded=1, updated_at=now)
-        ).rowcount
-        if claimed != 1 or not row.call_sid:
+        if not row.call_sid:
             return []
         script = json.loads(row.script)
         items = script["identity_items"]
@@ -402,7 +409,9 @@ def _conclude(engine: Engine, token: str, now: datetime) -> list[InboundSignal]:
             reason = f"call {row.call_status}"
         else:
             reason = "the call ended before the identity was confirmed"
-        return [_signal(row, "call_failed", record, {"reason": reason}, now)]
+        ended = [e["at"] for e in record["log"] if e["event"] == "call_ended"]
+        at = datetime.fromisoformat(ended[0]) if ended else now
+        return [_signal(row, "call_failed", record, {"reason": reason}, at)]
 
 
 def _signal(
@@ -420,6 +429,25 @@ def _signal(
     )
 
 
+def _dispute(row: Row[Any]) -> list[InboundSignal]:
+    """The dispute a call's log records (the same signal however often it is asked)."""
+    for entry in json.loads(row.log):
+        if entry["event"] == "dispute":
+            at = datetime.fromisoformat(entry["at"])
+            record = {"call_sid": row.call_sid, "option": "2", "at": entry["at"]}
+            return [_signal(row, "dispute", record, {"keyword": "2", "method": "ivr"}, at)]
+    return []
+
+
+def _again(row: Row[Any], script: Mapping[str, Any]) -> Plan:
+    """What to play for a repeated or out-of-order request: where the call stands."""
+    if row.stage == Stage.ENDED:
+        return [HangUp()]
+    if row.stage == Stage.NOTICE:
+        return _notice(script)
+    return [_ask(script, script["identity_items"][row.item_index])]
+
+
 def _call(row: Row[Any]) -> IvrCall:
     return IvrCall(
         token=row.token,
@@ -435,10 +463,13 @@ def _row(connection: Connection, token: str) -> Row[Any] | None:
 
 
 def _locked(connection: Connection, token: str) -> Row[Any]:
-    """The call's row, locked for this transaction where the database can lock rows."""
+    """The call's row, locked for this transaction (the first statement of it): Twilio's
+    callbacks for one call arrive together, and each rewrites the call's log."""
     query = select(ivr_calls).where(ivr_calls.c.token == token)
     if connection.dialect.name == "postgresql":
         query = query.with_for_update()
+    elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite: take the write lock now
     row = connection.execute(query).first()
     if row is None:
         raise LookupError(f"no IVR call {token}")

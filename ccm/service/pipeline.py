@@ -426,7 +426,7 @@ class Pipeline:
                 type=EventType.RECIPIENT_ACCEPTED,
                 actor="recipient" if ivr else f"agent:{signal.get('agent_id', 'unknown')}",
                 artifacts=tuple(artifacts),
-                reasons=(str(signal["reason"]),) if signal.get("reason") else (),
+                reasons=(str(signal["reason"]),) if ivr and signal.get("reason") else (),
                 details={**details, "method": "data_confirmation", **_call_details(signal)},
                 **common,
             )

@@ -62,7 +62,7 @@ class Sns:
             def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
                 if self.path.startswith("/confirm"):
                     sns.confirmed.append(self.path)
-                body = pem if self.path == "/SimpleNotificationService-test.pem" else b"<ok/>"
+                body = pem if self.path == "/SimpleNotificationService-0123abcd.pem" else b"<ok/>"
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -76,7 +76,7 @@ class Sns:
         message = {"Type": kind, "MessageId": str(uuid.uuid4()), "TopicArn": TOPIC,
                    "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
                    "SignatureVersion": version,
-                   "SigningCertURL": f"{self.base}/SimpleNotificationService-test.pem",
+                   "SigningCertURL": f"{self.base}/SimpleNotificationService-0123abcd.pem",
                    **fields}  # fmt: skip
         algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303
         signature = self.key.sign(string_to_sign(message), padding.PKCS1v15(), algorithm)
@@ -92,6 +92,7 @@ def sns() -> Iterator[Sns]:
     signer = Sns()
     yield signer
     signer.server.shutdown()
+    signer.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,7 @@ def ses_service(
             ses_endpoint_url=endpoint,
             ses_region=REGION,
             ses_sns_topic_arns=[TOPIC],
-            sns_certificate_url_pattern=r"^http://127\.0\.0\.1:[0-9]+/",
+            sns_certificate_url_pattern=r"http://127\.0\.0\.1:[0-9]+/.*",
         ) as service:
             yield service, endpoint
     finally:
@@ -265,6 +266,8 @@ def test_unauthentic_sns_messages_are_refused_unread(
     assert _post_sns(service, other_topic) == 403
     foreign_cert = {**event, "SigningCertURL": "https://example.com/cert.pem"}
     assert _post_sns(service, foreign_cert) == 403
+    newline = {**event, "SigningCertURL": event["SigningCertURL"] + "\n"}
+    assert _post_sns(service, newline) == 403
     assert _post_sns(service, {**event, "Signature": "bm9wZQ=="}) == 403
     response = service.client.post("/v1/webhooks/ses/sns", content=b"not json")
     assert response.status_code == 422 and response.json()["errors"][0]["path"] == "body"
