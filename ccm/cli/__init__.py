@@ -1,6 +1,16 @@
 """The ``ccm`` command line: templates, render, samples, evidence, pki, db."""
 
-from ccm.cli import db, evidence, inbound, mail, pki, render, service, templates  # noqa: F401
+from ccm.cli import (  # noqa: F401
+    db,
+    evidence,
+    inbound,
+    mail,
+    pki,
+    render,
+    rn593,
+    service,
+    templates,
+)
 from ccm.cli.app import app
 
 __all__ = ["app", "main"]
