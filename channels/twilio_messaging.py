@@ -24,7 +24,7 @@ from ccm.errors import ChannelError, PermanentChannelError
 from ccm.ports import WHATSAPP_TEMPLATE_MEDIA_TYPE, OutgoingMessage, SendReceipt
 from channels.base import CallbackChannel, now, receipt
 
-__all__ = ["RedirectedHttpClient", "TwilioMessagingChannel", "twilio_client"]
+__all__ = ["RedirectedHttpClient", "TwilioMessagingChannel", "twilio_client", "twilio_error"]
 
 
 class RedirectedHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -41,6 +41,17 @@ class RedirectedHttpClient(TwilioHttpClient):  # type: ignore[misc]
             (self._base.scheme, self._base.netloc, parts.path, parts.query, parts.fragment)
         )
         return super().request(method, url, *args, **kwargs)
+
+
+def twilio_error(error: Exception) -> ChannelError:
+    """What a failed Twilio request means: 4xx other than 429 will never work (an invalid
+    number, an unverified sender); 429, 5xx and network errors are worth a retry."""
+    if isinstance(error, TwilioRestException):
+        words = f"twilio {error.status} {error.code}: {error.msg}"
+        if 400 <= error.status < 500 and error.status != 429:
+            return PermanentChannelError(words)
+        return ChannelError(words)
+    return ChannelError(f"twilio: {error}")
 
 
 def twilio_client(account_sid: str, auth_token: str, *, api_base_url: str | None) -> Client:
@@ -98,13 +109,8 @@ class TwilioMessagingChannel(CallbackChannel):
                 status_callback=self._callback,
                 **content,
             )
-        except TwilioRestException as error:
-            words = f"twilio {error.status} {error.code}: {error.msg}"
-            if 400 <= error.status < 500 and error.status != 429:
-                raise PermanentChannelError(words) from error
-            raise ChannelError(words) from error
         except (TwilioException, OSError) as error:
-            raise ChannelError(f"twilio: {error}") from error
+            raise twilio_error(error) from error
         return receipt(
             self.provider,
             str(created.sid),

@@ -20,13 +20,14 @@ from datetime import datetime
 
 import httpx
 from sqlalchemy import Engine
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from ccm.errors import ChannelError, PermanentChannelError
 from ccm.ports import OutgoingMessage, SendReceipt
 from ccm.service.ivr import open_call, set_call_sid
 from channels.base import CallbackChannel, now, receipt
+from channels.twilio_messaging import twilio_error
 
 __all__ = ["CALL_EVENTS", "TwilioVoiceChannel"]
 
@@ -87,13 +88,8 @@ class TwilioVoiceChannel(CallbackChannel):
                 status_callback_event=CALL_EVENTS,
                 status_callback_method="POST",
             )
-        except TwilioRestException as error:
-            words = f"twilio {error.status} {error.code}: {error.msg}"
-            if 400 <= error.status < 500 and error.status != 429:
-                raise PermanentChannelError(words) from error
-            raise ChannelError(words) from error
         except (TwilioException, OSError) as error:
-            raise ChannelError(f"twilio: {error}") from error
+            raise twilio_error(error) from error
         set_call_sid(self._engine, call.token, str(created.sid), now=self._clock())
         return receipt(
             self.provider,
