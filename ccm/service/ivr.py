@@ -174,7 +174,7 @@ def mark_concluded(engine: Engine, token: str, *, now: datetime) -> None:
 
 def call_state(engine: Engine, token: str) -> IvrCall | None:
     with engine.connect() as connection:
-        row = connection.execute(select(ivr_calls).where(ivr_calls.c.token == token)).first()
+        row = _row(connection, token)
     return None if row is None else _call(row)
 
 
@@ -304,8 +304,7 @@ def option(
             return _notice(script), []
         event = {"2": "dispute", "3": "transfer_requested"}.get(choice, "goodbye")
         _save(connection, row, now, event, stage=Stage.ENDED, **completed)
-        ended = connection.execute(select(ivr_calls).where(ivr_calls.c.token == token)).one()
-        signals = _dispute(ended)
+        signals = _dispute(_locked(connection, token))  # the log just written
         if choice == "3" and transfer_to:
             return [Say(steps["transfer"]), Transfer(transfer_to)], signals
         if choice == "2":

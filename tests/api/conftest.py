@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
 
 from api.main import build_services, create_app
 from ccm.bootstrap import build_database, build_runtime
+from ccm.cli import app
 from ccm.config import Settings
 from ccm.service.keys import Role, create_key
 
@@ -31,6 +33,12 @@ class Service:
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[who]}"}
+
+    def cli(self, *args: str) -> Result:
+        """``ccm ARGS`` on this service's home and database."""
+        env = {"CCM_HOME": str(self.settings.home),
+               "CCM_DATABASE_URL": self.settings.resolved_database_url}  # fmt: skip
+        return CliRunner().invoke(app, list(args), env=env)
 
     def wait_for(
         self, communication_id: str, status: str, *, who: str = "admin", seconds: float = 40

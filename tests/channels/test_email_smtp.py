@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from typer.testing import CliRunner
 
-from ccm.cli import app
 from ccm.evidence.verify import verify_pack
 from channels.mdn import build_mdn
 from signing import DevelopmentPki
@@ -240,14 +238,6 @@ def _imap(url: str) -> imaplib.IMAP4:
     return connection
 
 
-def _ccm(service: Service, *args: str) -> Any:
-    env = {
-        "CCM_HOME": str(service.settings.home),
-        "CCM_DATABASE_URL": service.settings.resolved_database_url,
-    }
-    return CliRunner().invoke(app, list(args), env=env)
-
-
 def test_the_imap_poller_records_receipts_and_bounces_from_the_mailbox(
     smtp_service: Service, mailbox: Mailbox, request_body: dict[str, Any], bounce_mailbox: str
 ) -> None:
@@ -271,7 +261,7 @@ def test_the_imap_poller_records_receipts_and_bounces_from_the_mailbox(
     for raw in (receipt, dsn, stranger, reply):
         assert imap.append("INBOX", None, None, raw)[0] == "OK"
 
-    first = _ccm(service, "inbound", "imap", "--url", bounce_mailbox, "--once")
+    first = service.cli("inbound", "imap", "--url", bounce_mailbox, "--once")
     assert first.exit_code == 0, first.output
     assert "recorded 2, ignored 2" in first.output
     assert service.wait_for(read, "proven")["proof"]["rule"] == "R14"
@@ -281,12 +271,12 @@ def test_the_imap_poller_records_receipts_and_bounces_from_the_mailbox(
     flags = [imap.fetch(str(n), "(FLAGS)")[1][0] for n in range(1, 5)]
     assert [b"$CcmRecorded" in f and b"\\Seen" in f for f in flags] == [True, True, False, False]
     assert [b"$CcmIgnored" in f for f in flags] == [False, False, True, True]  # left unread
-    again = _ccm(service, "inbound", "imap", "--url", bounce_mailbox, "--once")
+    again = service.cli("inbound", "imap", "--url", bounce_mailbox, "--once")
     assert "recorded 0, ignored 0" in again.output  # nothing handled twice
     imap.logout()
 
     wrong = bounce_mailbox.replace("s3nha-imap", "errada")
-    refused = _ccm(service, "inbound", "imap", "--url", wrong, "--once")
+    refused = service.cli("inbound", "imap", "--url", wrong, "--once")
     assert refused.exit_code == 1 and "imap" in refused.output.lower()
-    bad = _ccm(service, "inbound", "imap", "--url", "http://example.com", "--once")
+    bad = service.cli("inbound", "imap", "--url", "http://example.com", "--once")
     assert bad.exit_code == 2 and "imaps://" in bad.output

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from ccm.cli import app
 from ccm.evidence.verify import verify_pack
 from ccm.identifiers.tracking import make_tracking_code, validate_tracking_code
 from signing import DevelopmentPki
@@ -38,14 +36,6 @@ def mail_service(
         correios_label_last=47312499,
     ) as service:
         yield service
-
-
-def _ccm(service: Service, *args: str) -> Any:
-    env = {
-        "CCM_HOME": str(service.settings.home),
-        "CCM_DATABASE_URL": service.settings.resolved_database_url,
-    }
-    return CliRunner().invoke(app, list(args), env=env)
 
 
 def _letter(service: Service, body: dict[str, Any], recipient_id: str) -> str:
@@ -93,7 +83,7 @@ def test_letters_go_to_print_and_the_ar_proves_them(
     assert codes[0] == FIRST and validate_tracking_code(codes[1]) == codes[1]
     assert codes[1].startswith("RB47312483")
 
-    exported = _ccm(service, "mail", "export", "--out", str(tmp_path / "print"))
+    exported = service.cli("mail", "export", "--out", str(tmp_path / "print"))
     assert exported.exit_code == 0, exported.output
     assert "2 letters" in exported.output
     [pdf] = (tmp_path / "print").glob("*.pdf")
@@ -108,7 +98,7 @@ def test_letters_go_to_print_and_the_ar_proves_them(
     assert rows[0]["sha256"] == hashlib.sha256(document).hexdigest()
     pages = sum(int(r["pages"]) + int(r["pages"]) % 2 for r in rows)  # duplex padding
     assert len(PdfReader(pdf).pages) == pages
-    assert "no letters waiting" in _ccm(service, "mail", "export", "--out", str(tmp_path)).output
+    assert "no letters waiting" in service.cli("mail", "export", "--out", str(tmp_path)).output
 
     bad = _ar_file(tmp_path / "bad.csv", [
         {"tracking_code": codes[0], "status": "entregue", "date": "2026-11-20",
@@ -116,7 +106,7 @@ def test_letters_go_to_print_and_the_ar_proves_them(
         {"tracking_code": "RB473124820BR", "status": "delivered", "date": "20/11/2026",
          "receiver_name": "", "receiver_document": ""},
     ])  # fmt: skip
-    refused = _ccm(service, "mail", "import-ar", str(bad))
+    refused = service.cli("mail", "import-ar", str(bad))
     assert refused.exit_code == 2, refused.output
     assert "row 2.status" in refused.output and "row 3.tracking_code" in refused.output
     stranger = _ar_file(tmp_path / "stranger.csv", [
@@ -126,7 +116,7 @@ def test_letters_go_to_print_and_the_ar_proves_them(
          "date": "2026-11-20",
          "receiver_name": "José", "receiver_document": ""},
     ])  # fmt: skip
-    unknown = _ccm(service, "mail", "import-ar", str(stranger))
+    unknown = service.cli("mail", "import-ar", str(stranger))
     assert unknown.exit_code == 2 and "no letter sent by ccm" in unknown.output
     time.sleep(0.5)
     assert not _events(service, first, "recipient_accepted")  # nothing half-written
@@ -140,7 +130,7 @@ def test_letters_go_to_print_and_the_ar_proves_them(
         {"tracking_code": codes[1], "status": "refused", "date": "2026-11-18",
          "receiver_name": "", "receiver_document": ""},
     ])  # fmt: skip
-    imported = _ccm(service, "mail", "import-ar", str(good), "--images", str(images))
+    imported = service.cli("mail", "import-ar", str(good), "--images", str(images))
     assert imported.exit_code == 0, imported.output
     assert "1 delivered, 1 returned; 1 with images" in imported.output
 
