@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 from ccm.composition import Composer
 from ccm.config import Settings
 from ccm.evidence.ledger import Ledger
+from ccm.identifiers import ProtocolIssuer
 from ccm.ports import ArtifactStore, Sealer
 from ccm.service.keys import ApiKey, Role, authenticate
+from ccm.service.ladder import CaseLadder
 from ccm.service.templates import TemplateCatalog
 
 __all__ = ["Services", "caller", "require", "services"]
@@ -28,6 +30,8 @@ class Services:
     ledger: Ledger
     store: ArtifactStore
     sealer: Sealer
+    ladder: CaseLadder
+    protocols: ProtocolIssuer
 
     @property
     def composer(self) -> Composer:

@@ -19,6 +19,7 @@ from api.metrics import REQUESTS
 from api.routes import (
     agents,
     batches,
+    cases,
     communications,
     health,
     inbound,
@@ -33,7 +34,9 @@ from ccm.bootstrap import (
     build_artifact_store,
     build_catalog,
     build_database,
+    build_ladder,
     build_ledger,
+    build_protocol_issuer,
     build_sealer,
 )
 from ccm.config import Settings
@@ -69,6 +72,8 @@ def build_services(settings: Settings, engine: Engine | None = None) -> Services
         ledger=build_ledger(settings, engine),
         store=build_artifact_store(settings),
         sealer=build_sealer(settings),
+        ladder=build_ladder(settings, engine),
+        protocols=build_protocol_issuer(settings, engine),
     )
 
 
@@ -92,6 +97,7 @@ def create_app(services: Services, *, on_shutdown: list[object] | None = None) -
     app.include_router(communications.router)
     app.include_router(agents.router)
     app.include_router(batches.router)
+    app.include_router(cases.router)
     app.include_router(templates.router)
     app.include_router(recipients.router)
     app.include_router(inbound.router)

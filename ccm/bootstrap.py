@@ -22,6 +22,7 @@ from ccm.persistence import SqlSequenceStore, create_database_engine, upgrade_da
 from ccm.persistence.artifacts import FileArtifactStore, S3ArtifactStore
 from ccm.ports import ArtifactStore, ChannelAdapter
 from ccm.service.communications import SUPPORTED_CHANNELS
+from ccm.service.ladder import CaseLadder
 from ccm.service.mail import LabelRange
 from ccm.service.pipeline import Pipeline
 from ccm.service.templates import TemplateCatalog
@@ -60,6 +61,7 @@ __all__ = [
     "build_runtime",
     "build_composer",
     "build_database",
+    "build_ladder",
     "build_ledger",
     "build_sandbox_email",
     "build_sealer",
@@ -142,9 +144,9 @@ def build_composer(settings: Settings, *, sign: bool = True) -> Composer:
     )
 
 
-def build_protocol_issuer(settings: Settings) -> ProtocolIssuer:
+def build_protocol_issuer(settings: Settings, engine: Engine | None = None) -> ProtocolIssuer:
     """Protocol numbers from the configured database (migrated first when embedded)."""
-    engine = build_database(settings)
+    engine = engine or build_database(settings)
     return ProtocolIssuer(layout=settings.protocol_format, store=SqlSequenceStore(engine))
 
 
@@ -343,14 +345,26 @@ def build_pipeline(settings: Settings, engine: Engine) -> Pipeline:
     )
 
 
+def build_ladder(settings: Settings, engine: Engine) -> CaseLadder:
+    """The RN 593 escalation ladder over the configured channels."""
+    return CaseLadder(
+        engine=engine,
+        catalog=build_catalog(settings, engine),
+        ledger=build_ledger(settings, engine),
+        channels=SUPPORTED_CHANNELS,
+    )
+
+
 def build_runtime(settings: Settings, engine: Engine) -> WorkerRuntime:
-    """A worker runtime on the configured broker (in-memory by default)."""
+    """A worker runtime on the configured broker (in-memory by default), advancing the
+    RN 593 cases' ladders every ``rn593_interval_seconds``."""
     return WorkerRuntime(
         engine=engine,
         broker=build_broker(settings.broker_url),
         pipeline=build_pipeline(settings, engine),
         threads=settings.worker_threads,
         relay_interval=settings.relay_interval_seconds,
+        timers=[(settings.rn593_interval_seconds, build_ladder(settings, engine).tick)],
     )
 
 

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=2, ge=1, le=64)
     relay_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     """How often the outbox relay looks for due jobs."""
+    rn593_profile: Path = Path(__file__).parent / "rn593" / "samples" / "operator-profile.json"
+    """The operator's RN 593 profile (JSON): the operator on the notice, PIX key, the
+    escalation ladder, quiet hours, frequency caps and clock policy. The default is the
+    fictitious demo operator: set your own before importing real cases."""
+    rn593_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """How often the worker advances the open RN 593 cases' ladders."""
     sandbox_delivery_delay_seconds: float = Field(default=2.0, ge=0, le=3600)
     """Sandbox channels: how long after sending the simulated delivery callback comes."""
     sandbox_proof_delay_seconds: float = Field(default=3.0, ge=0, le=86400)

@@ -111,6 +111,13 @@ _EXTENSIONS = {
 _SANDBOX_RECORDING = re.compile(r"^sandbox-[0-9a-f-]{36}$")
 
 
+def _unanswered(channel: str, address: str) -> bool:
+    """Whether the sandbox's person never answers ``address`` on ``channel``."""
+    if channel == "email":
+        return "sem-resposta" in address
+    return channel in {"sms", "whatsapp"} and address.endswith("0000")
+
+
 class SandboxChannel:
     """Implements :class:`ccm.ports.ChannelAdapter` for any channel with an outbox folder.
 
@@ -119,7 +126,9 @@ class SandboxChannel:
     are each channel's delivery and then its legal proof: a read receipt (e-mail), a
     "CIENTE" reply (SMS, WhatsApp), an IVR call answered with the identity confirmed and a
     recording (a second of silence, labelled sandbox), an AR returned as delivered
-    (registered letter).
+    (registered letter). To try paths without a proof (the RN 593 ladder escalating): an
+    e-mail address containing ``sem-resposta`` is delivered but never read, and a text
+    to a number ending in ``0000`` is delivered but never answered.
     """
 
     provider = "sandbox"
@@ -215,6 +224,8 @@ class SandboxChannel:
                 media_type="application/json",
             )
         ]
+        if _unanswered(self.channel, message.address):
+            return signals
         if self.channel == "email":
             read = SandboxEmailChannel(self.outbox).simulate_read(
                 receipt, message.payload, after=proof_at - receipt.accepted_at

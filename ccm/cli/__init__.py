@@ -1,6 +1,7 @@
 """The ``ccm`` command line: templates, render, samples, evidence, pki, db."""
 
 from ccm.cli import (  # noqa: F401
+    cases,
     db,
     evidence,
     inbound,

@@ -3,13 +3,16 @@
 import os
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from ccm.cli.app import app, fail, guarded, settings
+from ccm.config import Settings
 
 __all__ = ["create_key", "keys_app", "serve", "worker"]
 
@@ -62,6 +65,31 @@ def _demo_key(home: Path) -> str:
     return token
 
 
+def _demo_case(config: Settings, engine: Engine) -> str:
+    """Import the demo RN 593 case (dated from today) unless its contract has one open."""
+    from ccm.bootstrap import build_artifact_store, build_ledger, build_protocol_issuer
+    from ccm.rn593.demo import demo_case, demo_profile
+    from ccm.rn593.ladder import load_profile
+    from ccm.service.cases import import_cases, list_cases, local_date
+
+    now = datetime.now(UTC)
+    case = demo_case(local_date(now))
+    for stored in list_cases(engine):
+        if stored.contract_id == case.case.contract.id and stored.closed_at is None:
+            return stored.id
+    result = import_cases(
+        engine,
+        build_ledger(config, engine),
+        build_artifact_store(config),
+        [case],
+        profile=demo_profile(load_profile(config.rn593_profile)),
+        imported_by="demo",
+        now=now,
+        protocols=build_protocol_issuer(config, engine),
+    )
+    return result.created[0]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -76,6 +104,8 @@ def serve(
     from ccm.bootstrap import build_database, build_runtime
 
     config = settings()
+    if demo and "CCM_RN593_INTERVAL_SECONDS" not in os.environ:
+        config = config.model_copy(update={"rn593_interval_seconds": 5.0})
     with guarded():
         engine = build_database(config)
         runtime = build_runtime(config, engine)
@@ -83,6 +113,7 @@ def serve(
         runtime.start(consume=in_process, sole_worker=in_process)
         application = create_app(build_services(config, engine), on_shutdown=[runtime.stop])
         token = _demo_key(config.home) if demo else None
+        case_id = _demo_case(config, engine) if demo else None
     base = f"http://{host}:{port}"
     out.print(f"ccm API on {base}  (docs: {base}/docs)")
     out.print("worker: " + ("in this process" if in_process else f"via {config.broker_url}"))
@@ -94,6 +125,8 @@ def serve(
             f"  curl -s {base}/v1/communications -H 'Authorization: Bearer '$CCM_KEY "
             "-H 'Content-Type: application/json' -d @api/examples/delinquency-notice-request.json"
         )
+        out.print(f"RN 593 demo case {case_id}: its ladder climbs in about a minute; follow it:")
+        out.print(f"  curl -s {base}/v1/cases/{case_id} -H 'Authorization: Bearer '$CCM_KEY")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -56,6 +56,8 @@ class EventType(StrEnum):
     EXPIRED = "expired"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     CANCELLED = "cancelled"
+    DECISION_RECORDED = "decision_recorded"
+    """A suspension or termination decided on a case, naming its proving events (R24)."""
     EVIDENCE_RETRIEVED = "evidence_retrieved"
     """Someone retrieved this communication's document, events or evidence pack."""
 
@@ -83,6 +85,7 @@ _URIS: dict[EventType, str] = {
     EventType.EXPIRED: _ETSI + "AcceptanceRejectionExpiry",
     EventType.ATTEMPTS_EXHAUSTED: _CCM + "AttemptsExhausted",
     EventType.CANCELLED: _CCM + "Cancellation",
+    EventType.DECISION_RECORDED: _CCM + "DecisionRecorded",
     EventType.EVIDENCE_RETRIEVED: _CCM + "EvidenceRetrieval",
 }
 
@@ -131,6 +134,8 @@ DETAIL_KEYS = frozenset(
         "recording_seconds",
         "identity_items",
         "legal_basis",
+        "evidence_ids",
+        "step",
     }
 )
 """The only keys an event's ``details`` may carry. Anything else is refused, so health

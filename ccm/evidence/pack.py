@@ -251,8 +251,12 @@ def build_pack(
     parties: PackParties,
     render_certificate: CertificateRenderer,
     created_at: datetime,
+    certificate_extra: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Build the evidence pack of ``subject`` and return the ZIP bytes.
+
+    ``certificate_extra`` adds sections to the certificate's data (a case's RN 593
+    verdict and clock, under ``rn593``).
 
     A checkpoint covering every event of the subject is taken first if none exists.
 
@@ -298,6 +302,7 @@ def build_pack(
         issue_date=created_at.astimezone(BRASILIA).date(),
         sealer_pem=sealer.certificates_pem(),
     )
+    data.update(certificate_extra or {})
     certificate_id = f"CCN-{head.tree_size}-{records[-1].hash[:12]}"
     readme = _README.format(
         subject=f"{subject.kind} {subject.id}",

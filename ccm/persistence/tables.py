@@ -17,6 +17,10 @@ __all__ = [
     "api_keys",
     "batch_rows",
     "batches",
+    "case_attempts",
+    "case_decisions",
+    "case_disputes",
+    "cases",
     "communications",
     "daily_sequences",
     "deliveries",
@@ -265,3 +269,63 @@ ivr_calls = Table(
 )
 """IVR calls in progress: where each call is in its script. What the person typed is
 compared and forgotten; only whether it matched is kept."""
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("contract_id", String(120), nullable=False, index=True),
+    Column("open_contract", String(120), nullable=True, unique=True),
+    Column("content", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("protocol", String(40), nullable=True),
+    Column("imported_by", String(40), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("proved_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""RN 593 delinquency cases; ``open_contract`` holds the contract id while the case is
+active (one active case per contract) and is cleared when it closes."""
+
+case_attempts = Table(
+    "case_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("step", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("communication_id", String(40), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "step", "slot", "channel"),
+)
+
+case_disputes = Table(
+    "case_disputes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("opened_on", Date, nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("evidence_id", String(80), nullable=True, unique=True),
+    Column("answered_on", Date, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+case_decisions = Table(
+    "case_decisions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("case_id", String(40), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("decided_by", String(80), nullable=False),
+    Column("evidence_ids", Text, nullable=False),
+    Column("evaluation", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -41,6 +41,7 @@ __all__ = [
     "Evaluation",
     "ProofFound",
     "evaluate",
+    "first_eligible",
     "unpaid_at",
 ]
 
@@ -234,3 +235,20 @@ def evaluate(case: Case, at: date, policy: ClockPolicy | None = None) -> Evaluat
         eligible_for_termination=not blocks,
         blocks=tuple(blocks),
     )
+
+
+def first_eligible(
+    case: Case, start: date, policy: ClockPolicy | None = None, *, horizon_days: int = 400
+) -> date | None:
+    """The first date from ``start`` on which the case would be eligible for suspension
+    or termination if nothing else happened (no payment, dispute or stay): the payment
+    deadline passed *and* more than 60 delinquent days, which may come later. ``None``
+    when not within ``horizon_days`` (no proof yet, say)."""
+    policy = policy or ClockPolicy()
+    if not evaluate(case, start, policy).proof.proven:
+        return None
+    for offset in range(horizon_days + 1):
+        day = start + timedelta(days=offset)
+        if evaluate(case, day, policy).eligible_for_termination:
+            return day
+    return None

@@ -1,5 +1,7 @@
 """A running worker: the job actor on a broker, Dramatiq worker threads, the outbox relay.
 
+Timers run periodic work beside the relay (the RN 593 ladder advancing open cases).
+
 ``ccm serve`` runs one in the API process (embedded mode: in-memory broker); ``ccm worker``
 runs one per process for scale-out (Redis or RabbitMQ). Every runtime also runs the relay:
 several relays may hand out the same job, and the job claim makes it run once.
@@ -7,7 +9,7 @@ several relays may hand out the same job, and the job claim makes it run once.
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import dramatiq
@@ -36,6 +38,7 @@ class WorkerRuntime:
         pipeline: Pipeline,
         threads: int = 2,
         relay_interval: float = 0.5,
+        timers: Sequence[tuple[float, Callable[[], object]]] = (),
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._engine = engine
@@ -43,6 +46,8 @@ class WorkerRuntime:
         self._pipeline = pipeline
         self._threads = threads
         self._interval = relay_interval
+        self._timers = list(timers)
+        self._timer_threads: list[threading.Thread] = []
         self._clock = clock
         self._stop = threading.Event()
         self._relay: threading.Thread | None = None
@@ -78,6 +83,20 @@ class WorkerRuntime:
             self._worker.start()
         self._relay = threading.Thread(target=self._relay_loop, name="ccm-relay", daemon=True)
         self._relay.start()
+        for interval, task in self._timers:
+            thread = threading.Thread(
+                target=self._timer_loop, args=(interval, task), name="ccm-timer", daemon=True
+            )
+            thread.start()
+            self._timer_threads.append(thread)
+
+    def _timer_loop(self, interval: float, task: Callable[[], object]) -> None:
+        while not self._stop.is_set():
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - keep the timer alive; the next run retries
+                log.exception("periodic task %s failed; retrying", getattr(task, "__name__", task))
+            self._stop.wait(interval)
 
     def _relay_loop(self) -> None:
         while not self._stop.is_set():
@@ -91,5 +110,7 @@ class WorkerRuntime:
         self._stop.set()
         if self._relay is not None:
             self._relay.join(timeout=5)
+        for thread in self._timer_threads:
+            thread.join(timeout=30)
         if self._worker is not None:
             self._worker.stop()

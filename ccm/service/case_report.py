@@ -1,0 +1,79 @@
+"""The stored cases as the follow-up sheet and the compliance summary read them."""
+
+from datetime import date
+
+from sqlalchemy import Engine
+
+from ccm.evidence.ledger import Ledger
+from ccm.rn593.report import Attempt, CaseRow
+from ccm.service.cases import (
+    CaseState,
+    StoredCase,
+    attempt_outcomes,
+    evaluate_case,
+    list_cases,
+    local_date,
+)
+
+__all__ = ["case_rows", "from_sandbox"]
+
+_DECIDED = {CaseState.SUSPENDED, CaseState.TERMINATED}
+
+
+def _attendant(ledger: Ledger, communication_id: str) -> str | None:
+    """The agent who reported on an agent call, from its events."""
+    for record in ledger.records(communication_id=communication_id):
+        actor = str(record.body["actor"])
+        if actor.startswith("agent:") and actor != "agent:unknown":
+            return actor.removeprefix("agent:")
+    return None
+
+
+def _row(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> CaseRow:
+    evaluation = evaluate_case(engine, ledger, stored, at)
+    outcomes = attempt_outcomes(engine, stored)
+    attempts = tuple(
+        Attempt(
+            on=local_date(a.created_at),
+            channel=a.channel,
+            outcome=outcome,
+            attendant=_attendant(ledger, a.communication_id)
+            if a.channel == "agent_call" and a.communication_id
+            else None,
+        )
+        for a, outcome in zip(stored.attempts, outcomes, strict=True)
+    )
+    notes = [f"bloqueio: {b}" for b in evaluation.blocks if b != "not_notified"]
+    notes += [f"etapa {a.step + 1} {a.channel}: {a.note}" for a in stored.attempts if a.note]
+    notes += [f"{d.kind} em {d.decided_on:%d/%m/%Y}" for d in stored.decisions]
+    payer = stored.file.case.payer
+    return CaseRow(
+        case_id=stored.id,
+        protocol=stored.protocol,
+        ticket=stored.file.ticket,
+        name=payer.name,
+        cpf=payer.cpf,
+        state=str(stored.state),
+        oldest_due_date=evaluation.oldest_unpaid_due_date,
+        notify_by=evaluation.notify_by,
+        started_on=local_date(stored.started_at) if stored.started_at else None,
+        proved_on=evaluation.proof.on,
+        proof_channel=evaluation.proof.channel,
+        attempts=attempts,
+        cancelled=stored.state in _DECIDED,
+        observations="; ".join(notes),
+    )
+
+
+def case_rows(engine: Engine, ledger: Ledger, *, at: date) -> list[CaseRow]:
+    """Every case, oldest first, with its clock evaluated at ``at``."""
+    return [_row(engine, ledger, stored, at) for stored in list_cases(engine)]
+
+
+def from_sandbox(ledger: Ledger, rows: list[CaseRow]) -> bool:
+    """Whether any of the cases' events came from a sandbox channel (the sheet says so)."""
+    return any(
+        r.body["details"].get("sandbox") == "true"
+        for row in rows
+        for r in ledger.records(case_id=row.case_id)
+    )

@@ -1,0 +1,425 @@
+"""Running the escalation ladder of each open RN 593 case (see :mod:`ccm.rn593.ladder`).
+
+:meth:`CaseLadder.advance` looks at one case now: it opens disputes raised on any
+channel, evaluates the clock, and then either closes the case (paid: pending attempts
+cancelled and the cancellation recorded), marks it proved (the ladder stops; attempts
+not sent yet are cancelled), pauses (a dispute open, an active agreement, not covered,
+not yet two unpaid installments), records that attempts are exhausted, or launches the
+attempts due. Each attempt is one communication of the delinquency notice on one
+channel, addressed to the payer only (R12) with contact data of recorded provenance only
+(R13), sent by the pipeline outside the quiet hours, and never more than the frequency
+caps allow (R22).
+
+Safe to run from several workers at once: a launch is a communication submitted with an
+idempotency key of its own (case, step, slot, channel), and the attempt row is unique.
+"""
+
+import logging
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ccm.errors import CCMError
+from ccm.evidence.events import Channel, EventType, EvidenceEvent
+from ccm.evidence.ledger import Ledger
+from ccm.persistence.tables import case_attempts, cases, communications, deliveries, jobs
+from ccm.rn593.clock import Block, Evaluation, unpaid_at
+from ccm.rn593.ladder import CHANNEL_NEEDS, AttemptSeen, Launch, exhausted, plan
+from ccm.service.cases import (
+    ACTIVE_STATES,
+    CaseState,
+    StoredCase,
+    attempt_outcomes,
+    case_event,
+    evaluate_case,
+    get_case,
+    list_cases,
+    local_date,
+    sync_disputes,
+)
+from ccm.service.communications import Status, SubmitRequest, submit
+from ccm.service.templates import TemplateCatalog
+
+__all__ = ["LADDER_SUBMITTER", "CaseLadder", "notice_data"]
+
+log = logging.getLogger("ccm.ladder")
+
+LADDER_SUBMITTER = "rn593-ladder"
+"""Who submits the ladder's communications (as ``submitted_by``)."""
+_PAUSED_BY = {Block.NOT_COVERED, Block.DISPUTE_OPEN, Block.AGREEMENT_ACTIVE}
+_UNSENT_JOBS = ("pending", "enqueued")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def notice_data(stored: StoredCase, evaluation: Evaluation) -> dict[str, Any]:
+    """The delinquency notice's data for the case at the evaluation date.
+
+    The deadline printed is the issue date + the payment window; the clock's deadline
+    (proof date + window) is never earlier, so the notice never promises less time.
+    """
+    file, profile, at = stored.file, stored.profile, evaluation.at
+    case = file.case
+    contacts = file.contacts
+    payer: dict[str, Any] = {"name": case.payer.name, "cpf": case.payer.cpf}
+    if contacts.email:
+        payer["email"] = contacts.email.value
+    if contacts.phone:
+        payer["phone"] = contacts.phone.value
+    if contacts.address:
+        payer["address"] = contacts.address.value.model_dump(exclude_none=True)
+    if file.payer_birth_date:
+        payer["birth_date"] = file.payer_birth_date.isoformat()
+    unpaid = [i for i in case.installments if unpaid_at(i, at)]
+    return {
+        "operator": dict(profile.operator),
+        "payer": payer,
+        "beneficiaries": [b.model_dump() for b in file.beneficiaries],
+        "plan": {
+            "name": file.plan.name,
+            "ans_product_number": file.plan.ans_product_number,
+            "contract_number": case.contract.id,
+            "type": str(case.contract.type),
+        },
+        "installments": [
+            {
+                "competence": i.competence,
+                "due_date": i.due_date.isoformat(),
+                "amount": f"{i.amount:.2f}",
+                "updated_amount": f"{i.amount:.2f}",  # R23: no fine or interest by default
+            }
+            for i in unpaid
+        ],
+        "issue_date": at.isoformat(),
+        "payment": {
+            "deadline": (at + timedelta(days=profile.policy.payment_window_days)).isoformat(),
+            "pix_key": profile.pix_key,
+        },
+    }
+
+
+class CaseLadder:
+    """Advances open cases; one per process, called by the worker runtime's timer."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalog: TemplateCatalog,
+        ledger: Ledger,
+        channels: Collection[str],
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._ledger = ledger
+        self._channels = frozenset(channels)
+        self._clock = clock
+
+    def tick(self) -> int:
+        """Advance every case still watched; return how many were looked at."""
+        watched = list_cases(self._engine, states=sorted(ACTIVE_STATES))
+        for stored in watched:
+            try:
+                self.advance(stored.id)
+            except Exception:  # noqa: BLE001 - one broken case must not stop the others
+                log.exception("advancing case %s failed", stored.id)
+        return len(watched)
+
+    def advance(self, case_id: str) -> StoredCase:
+        """Look at the case now and do what is due.
+
+        Raises:
+            LookupError: no such case.
+        """
+        now = self._clock()
+        stored = self._case(case_id)
+        if stored.state not in ACTIVE_STATES:
+            return stored
+        if sync_disputes(self._engine, self._ledger, case_id, now=now):
+            stored = self._case(case_id)
+        evaluation = evaluate_case(self._engine, self._ledger, stored, local_date(now))
+        if Block.PAID in evaluation.blocks:
+            self._close_paid(stored, now)
+        elif evaluation.proof.proven:
+            self._proved(stored, evaluation, now)
+        elif stored.state is CaseState.EXHAUSTED or _PAUSED_BY & set(evaluation.blocks):
+            pass
+        elif evaluation.notice_required and Block.FEWER_THAN_TWO_UNPAID not in evaluation.blocks:
+            self._climb(stored, evaluation, now)
+        return self._case(case_id)
+
+    # -- outcomes ----------------------------------------------------------------------
+
+    def _close_paid(self, stored: StoredCase, now: datetime) -> None:
+        cancelled = self._cancel_unsent(stored, "the debt was paid; the ladder stopped", now)
+        if self._set_state(stored, CaseState.PAID, now, closed=True):
+            case_event(
+                self._ledger,
+                stored.id,
+                EventType.CANCELLED,
+                occurred_at=now,
+                actor="ccm",
+                reasons=(
+                    "the debt was paid: the ladder stopped"
+                    + (f" and {cancelled} pending attempt(s) were cancelled" if cancelled else ""),
+                ),
+                details={"method": "payment"},
+            )
+
+    def _proved(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
+        if stored.state is CaseState.PROVED:
+            return
+        evidence = ", ".join(evaluation.proof.evidence_ids)
+        self._cancel_unsent(stored, f"the notice is proved (evidence {evidence})", now)
+        self._set_state(stored, CaseState.PROVED, now, proved=True)
+
+    def _climb(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
+        seen = self._attempts_seen(stored)
+        if seen and exhausted(stored.profile, seen, now=now):
+            if self._set_state(stored, CaseState.EXHAUSTED, now):
+                reasons = [
+                    f"step {a.step + 1} {a.channel}: {a.outcome}"
+                    + (
+                        f" (no proof within {stored.profile.give_up_after.days} days)"
+                        if a.outcome == "open"
+                        else ""
+                    )
+                    for a in seen
+                ]
+                case_event(
+                    self._ledger,
+                    stored.id,
+                    EventType.ATTEMPTS_EXHAUSTED,
+                    occurred_at=now,
+                    actor="ccm",
+                    reasons=reasons,
+                    details={"method": "ladder"},
+                )
+            return
+        launches = plan(
+            stored.profile,
+            seen,
+            started_at=stored.started_at,
+            now=now,
+            today=local_date(now),
+            notify_by=evaluation.notify_by,
+            usable=self._usable(stored),
+        )
+        launched = False
+        for launch in self._within_caps(stored, launches, now):
+            launched |= self._launch(stored, launch, evaluation, now)
+        if launched and stored.started_at is None:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(cases)
+                    .where(cases.c.id == stored.id, cases.c.started_at.is_(None))
+                    .values(started_at=now, state=CaseState.NOTIFYING, updated_at=now)
+                )
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _case(self, case_id: str) -> StoredCase:
+        stored = get_case(self._engine, case_id)
+        if stored is None:
+            raise LookupError(case_id)
+        return stored
+
+    def _usable(self, stored: StoredCase) -> dict[str, str | None]:
+        """For each channel, ``None`` when the ladder may use it, else why not."""
+        contacts = stored.file.contacts
+        usable: dict[str, str | None] = {}
+        for channel, need in CHANNEL_NEEDS.items():
+            contact = getattr(contacts, need)
+            if channel not in self._channels:
+                usable[channel] = "no provider configured"
+            elif contact is None:
+                usable[channel] = f"no {need} on file"
+            elif not contact.usable:
+                usable[channel] = (
+                    f"the {need} has no recorded provenance from the contractor or the payer "
+                    "(rule R13)"
+                )
+            elif channel == "ivr" and stored.file.payer_birth_date is None:
+                usable[channel] = "no birth date to confirm identity on the call (rule R16)"
+            else:
+                usable[channel] = None
+        return usable
+
+    def _attempts_seen(self, stored: StoredCase) -> list[AttemptSeen]:
+        outcomes = attempt_outcomes(self._engine, stored)
+        return [
+            AttemptSeen(
+                step=a.step,
+                slot=a.slot,
+                channel=a.channel,
+                launched_at=a.created_at,
+                outcome=outcome if outcome in {"failed", "skipped", "cancelled"} else "open",
+            )
+            for a, outcome in zip(stored.attempts, outcomes, strict=True)
+        ]
+
+    def _within_caps(
+        self, stored: StoredCase, launches: list[Launch], now: datetime
+    ) -> list[Launch]:
+        """The launches the frequency caps allow now (R22); the rest wait for a later tick.
+        Skips send nothing and are never held back."""
+        caps = stored.profile.caps
+        sent = [a.created_at for a in stored.attempts if a.state == "launched"]
+        day = sum(1 for at in sent if at > now - timedelta(days=1))
+        week = sum(1 for at in sent if at > now - timedelta(days=7))
+        allowed = []
+        for launch in launches:
+            if launch.skip is None:
+                if day >= caps.per_day or week >= caps.per_week:
+                    log.info(
+                        "case %s: step %d %s held by the frequency caps",
+                        stored.id,
+                        launch.step + 1,
+                        launch.channel,
+                    )
+                    continue
+                day, week = day + 1, week + 1
+            allowed.append(launch)
+        return allowed
+
+    def _launch(
+        self, stored: StoredCase, launch: Launch, evaluation: Evaluation, now: datetime
+    ) -> bool:
+        """Send one attempt (or record why it is skipped); whether something was sent."""
+        communication_id, note = None, launch.skip
+        if note is None:
+            try:
+                communication_id = self._submit(stored, launch, evaluation, now)
+            except CCMError as error:
+                note = f"not sent: {error}"
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    case_attempts.insert().values(
+                        case_id=stored.id,
+                        step=launch.step,
+                        slot=launch.slot,
+                        channel=launch.channel,
+                        state="launched" if communication_id else "skipped",
+                        communication_id=communication_id,
+                        note=note[:1000] if note else None,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:  # another worker recorded this attempt first
+            return False
+        return communication_id is not None
+
+    def _submit(
+        self, stored: StoredCase, launch: Launch, evaluation: Evaluation, now: datetime
+    ) -> str:
+        file, profile = stored.file, stored.profile
+        contact = getattr(file.contacts, CHANNEL_NEEDS[launch.channel])
+        recipient: dict[str, Any] = {
+            "id": stored.contract_id,
+            "name": file.case.payer.name,
+            "cpf": file.case.payer.cpf,
+            "role": "payer",  # R12: only the person who pays is ever addressed
+            CHANNEL_NEEDS[launch.channel]: contact.value
+            if CHANNEL_NEEDS[launch.channel] != "address"
+            else contact.value.model_dump(exclude_none=True),
+        }
+        if profile.quiet_hours is not None:  # R22: the pipeline holds sends until they end
+            recipient["quiet_hours"] = profile.quiet_hours.as_json()
+        if file.contacts.address and "address" not in recipient:
+            recipient["address"] = file.contacts.address.value.model_dump(exclude_none=True)
+        record, _ = submit(
+            self._engine,
+            self._catalog,
+            SubmitRequest(
+                template=profile.template,
+                locale=profile.locale,
+                data=notice_data(stored, evaluation),
+                recipient=recipient,
+                channels=[launch.channel],
+                case_id=stored.id,
+            ),
+            submitted_by=LADDER_SUBMITTER,
+            idempotency_key=f"{stored.id}:{launch.step}:{launch.slot}:{launch.channel}",
+            now=now,
+        )
+        return record.id
+
+    def _cancel_unsent(self, stored: StoredCase, reason: str, now: datetime) -> int:
+        """Cancel the case's communications whose sending has not started; each
+        cancellation is recorded on its communication. Return how many."""
+        ids = [a.communication_id for a in stored.attempts if a.communication_id]
+        cancelled = 0
+        for communication_id in ids:
+            with self._engine.begin() as connection:
+                held = connection.execute(
+                    update(jobs)
+                    .where(
+                        jobs.c.communication_id == communication_id,
+                        jobs.c.kind.in_(("compose", "send")),
+                        jobs.c.state.in_(_UNSENT_JOBS),
+                    )
+                    .values(state="cancelled", lease_until=None, last_error=reason[:2000])
+                ).rowcount
+                if not held:
+                    continue
+                sent = connection.execute(
+                    select(deliveries.c.channel).where(
+                        deliveries.c.communication_id == communication_id,
+                        deliveries.c.state != "claimed",
+                    )
+                ).first()
+                if sent is None:
+                    connection.execute(
+                        update(communications)
+                        .where(communications.c.id == communication_id)
+                        .values(status=Status.CANCELLED, updated_at=now)
+                    )
+            channel = next(
+                a.channel for a in stored.attempts if a.communication_id == communication_id
+            )
+            self._ledger.append(
+                EvidenceEvent(
+                    type=EventType.CANCELLED,
+                    channel=Channel(channel),
+                    communication_id=communication_id,
+                    case_id=stored.id,
+                    occurred_at=now,
+                    actor="ccm",
+                    reasons=(reason,),
+                    details={"method": "ladder"},
+                )
+            )
+            cancelled += 1
+        return cancelled
+
+    def _set_state(
+        self,
+        stored: StoredCase,
+        state: CaseState,
+        now: datetime,
+        *,
+        closed: bool = False,
+        proved: bool = False,
+    ) -> bool:
+        """Move the case from the state it was read in; ``False`` when another worker
+        moved it first."""
+        values: dict[str, Any] = {"state": state, "updated_at": now}
+        if closed:
+            values |= {"closed_at": now, "open_contract": None}
+        if proved:
+            values["proved_at"] = now
+        with self._engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(cases)
+                    .where(cases.c.id == stored.id, cases.c.state == stored.state)
+                    .values(**values)
+                ).rowcount
+            )
