@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, require, services
 from api.schemas import ErrorOut
@@ -133,7 +134,11 @@ async def import_file(
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "at most 20 MiB")
-    files = read_cases(body, filename=_FORMATS[media_type])
+    return await run_in_threadpool(_import, svc, body, _FORMATS[media_type], key)
+
+
+def _import(svc: Services, body: bytes, filename: str, key: ApiKey) -> ImportOut:
+    files = read_cases(body, filename=filename)
     result = import_cases(
         svc.engine,
         svc.ledger,

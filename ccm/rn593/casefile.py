@@ -45,7 +45,8 @@ class Address(BaseModel):
 
     line1: str = Field(min_length=1, max_length=200)
     line2: str | None = Field(default=None, max_length=200)
-    district: str | None = Field(default=None, max_length=120)
+    district: str = Field(min_length=1, max_length=120)
+    """Required: Correios addressing and the notice's address block need it."""
     city: str = Field(min_length=1, max_length=120)
     state: str = Field(pattern=r"^[A-Z]{2}$")
     postal_code: str = Field(pattern=r"^\d{5}-?\d{3}$")

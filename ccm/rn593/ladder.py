@@ -142,7 +142,10 @@ def load_profile(path: Path) -> LadderProfile:
     except ValidationError as error:
         raise DataValidationError(
             [
-                DataError(path=f"profile.{error_path(tuple(e['loc']))}", message=str(e["msg"]))
+                DataError(
+                    path="profile" + (f".{error_path(tuple(e['loc']))}" if e["loc"] else ""),
+                    message=str(e["msg"]),
+                )
                 for e in error.errors(include_url=False)
             ]
         ) from None
@@ -220,17 +223,28 @@ def plan(
             choice = next((c for c in left if usable.get(c, "unknown channel") is None), None)
             if choice is not None:
                 launches.append(Launch(step=index, slot=slot, channel=choice))
-            elif not tried:
-                reasons = "; ".join(f"{c}: {usable.get(c) or 'unknown channel'}" for c in left)
-                launches.append(Launch(step=index, slot=slot, channel=left[0], skip=reasons))
+            else:  # each recorded once, with its reason: the slot has nothing left to try
+                launches.extend(
+                    Launch(
+                        step=index, slot=slot, channel=c, skip=usable.get(c) or "unknown channel"
+                    )
+                    for c in left
+                )
     return launches
 
 
 def exhausted(profile: LadderProfile, attempts: Sequence[AttemptSeen], *, now: datetime) -> bool:
-    """Every step was launched and every attempt failed, was skipped, or waited
-    ``give_up_after`` without proof (the caller knows there is no proof)."""
+    """Every step was launched, no fallback is owed, and every attempt failed, was
+    skipped, or waited ``give_up_after`` without proof (the caller knows there is no
+    proof)."""
     if {a.step for a in attempts} != set(range(len(profile.steps))):
         return False
+    for index, step in enumerate(profile.steps):  # a fallback still owed keeps it going
+        for slot, alternatives in enumerate(step.channels):
+            tried = [a for a in attempts if a.step == index and a.slot == slot]
+            left = set(alternatives.split("|")) - {a.channel for a in tried}
+            if tried and tried[-1].outcome in {"failed", "skipped"} and left:
+                return False
     return all(
         a.outcome in {"failed", "skipped", "cancelled"}
         or now >= a.launched_at + profile.give_up_after

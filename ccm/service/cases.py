@@ -103,9 +103,11 @@ _PROOF_KINDS = {
 class CaseNotEligible(CCMError):
     """A suspension or termination was asked for a case the clock does not allow."""
 
-    def __init__(self, evaluation: Evaluation) -> None:
-        blocks = ", ".join(str(b) for b in evaluation.blocks) or "none"
-        super().__init__(f"the case is not eligible at {evaluation.at.isoformat()}: {blocks}")
+    def __init__(self, evaluation: Evaluation, reason: str | None = None) -> None:
+        blocks = ", ".join(str(b) for b in evaluation.blocks)
+        super().__init__(
+            f"the case is not eligible at {evaluation.at.isoformat()}: {reason or blocks}"
+        )
         self.evaluation = evaluation
 
 
@@ -235,6 +237,19 @@ def import_cases(
     created, updated = [], []
     stored_profile = profile_json(profile)
     ans = str(profile.operator.get("ans_registration", ""))
+    with engine.connect() as connection:
+        active_contracts = {
+            row.open_contract
+            for row in connection.execute(
+                select(cases.c.open_contract).where(cases.c.open_contract.in_(list(seen)))
+            )
+        }
+    # Protocols first: issuing one writes its own sequence row (another transaction).
+    protocol_of = {
+        contract: protocols.issue(ans_registration=ans, day=local_date(now)) if protocols else None
+        for contract in seen
+        if contract not in active_contracts
+    }
     with engine.begin() as connection:
         for item in files:
             content = item.model_dump_json(by_alias=True)
@@ -250,9 +265,9 @@ def import_cases(
                 updated.append(active.id)
                 continue
             case_id = f"case_{uuid.uuid4().hex[:20]}"
-            protocol = (
-                protocols.issue(ans_registration=ans, day=local_date(now)) if protocols else None
-            )
+            protocol = protocol_of.get(item.case.contract.id)
+            if protocol is None and protocols is not None:  # became inactive meanwhile
+                protocol = protocols.issue(ans_registration=ans, day=local_date(now))
             connection.execute(
                 cases.insert().values(
                     id=case_id,
@@ -565,7 +580,12 @@ def decide(
     evidence = set(evaluation.proof.evidence_ids)
     recorded = {r.id for r in ledger.records(case_id=case_id)}
     if not evidence or not evidence <= recorded:  # R24: no decision without its proof
-        raise CaseNotEligible(evaluation)
+        raise CaseNotEligible(
+            evaluation,
+            "rule R24: the proving notice's evidence ("
+            + (", ".join(sorted(evidence)) or "none")
+            + ") is not in ccm's ledger; record the notice through ccm first",
+        )
     snapshot = json.dumps(evaluation.as_json(), sort_keys=True)
     artefact = store.put(snapshot.encode(), media_type="application/json")
     decision = CaseDecision(

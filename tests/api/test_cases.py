@@ -1,0 +1,536 @@
+"""RN 593 cases end to end: import, the escalation ladder on the sandbox channels (days
+passed with the ladder's own clock), disputes from the page, payment, caps, provenance,
+the termination decision (R24), the case pack verified offline, the follow-up sheet."""
+
+import io
+import json
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from ccm.evidence.ledger import Ledger
+from ccm.persistence.tables import case_attempts, cases, jobs
+from ccm.rn593.ladder import FrequencyCaps, QuietHours, load_profile
+from ccm.service.cases import CaseState, StoredCase, decide, get_case, local_date
+from ccm.service.communications import get_communication
+from tests.api.conftest import Service, running_service
+
+pytestmark = pytest.mark.xdist_group("cases")
+SAMPLES = Path(__file__).parents[2] / "ccm" / "rn593" / "samples"
+ADDRESS = {"line1": "Rua das Palmeiras, 245", "district": "Vila Mariana",
+           "city": "São Paulo", "state": "SP", "postal_code": "04107-020"}  # fmt: skip
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _profile(folder: Path, **changes: Any) -> Path:
+    """The shipped profile without quiet hours (tests run at any hour), plus ``changes``."""
+    profile = load_profile(SAMPLES / "operator-profile.json")
+    profile = profile.model_copy(update={"quiet_hours": None, **changes})
+    path = folder / f"profile-{len(list(folder.glob('profile-*')))}.json"
+    path.write_text(profile.model_dump_json(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("cases")
+    with running_service(
+        folder, home, rn593_profile=_profile(folder), rn593_interval_seconds=3600
+    ) as running:
+        yield running
+
+
+def case_file(
+    contract: str,
+    *,
+    oldest: int = 40,
+    email: str | None = "pagador.sem-resposta@example.com",
+    phone: str | None = "+5511987650000",
+    address: bool = True,
+    source: str | None = "contractor",
+    paid: bool = False,
+    notices: tuple[dict[str, Any], ...] = (),
+    role: str = "titular",
+) -> dict[str, Any]:
+    """A familiar contract with two installments ``oldest`` and ``oldest - 30`` days due."""
+    today = local_date(datetime.now(UTC))
+    provenance = {"source": source, "updated_on": "2026-01-10"} if source else {}
+    contacts: dict[str, Any] = {}
+    if email:
+        contacts["email"] = {"value": email, **provenance}
+    if phone:
+        contacts["phone"] = {"value": phone, **provenance}
+    if address:
+        contacts["address"] = {"value": ADDRESS, **provenance}
+    dues = [today - timedelta(days=oldest), today - timedelta(days=oldest - 30)]
+    return {
+        "case": {
+            "contract": {"id": contract, "type": "familiar", "pays_operator_directly": True},
+            "payer": {"name": "Ana Lúcia Ferreira", "cpf": "284.197.365-46", "role": role},
+            "installments": [
+                {
+                    "competence": f"{due:%Y-%m}",
+                    "due_date": due.isoformat(),
+                    "amount": "612.30",
+                    "paid_on": today.isoformat() if paid else None,
+                }
+                for due in dues
+            ],  # fmt: skip
+            "notices": list(notices),
+        },
+        "plan": {"name": "Vida Plena Família", "ans_product_number": "478.912/17-3"},
+        "beneficiaries": [
+            {"name": "Ana Lúcia Ferreira", "cpf": "284.197.365-46", "relationship": "titular"}
+        ],
+        "payer_birth_date": "1979-04-17",
+        "contacts": contacts,
+        "ticket": f"T-{contract}",
+    }
+
+
+def imported(service: Service, *cases: dict[str, Any]) -> list[str]:
+    response = service.client.post(
+        "/v1/cases/import",
+        content=json.dumps(list(cases)).encode(),
+        headers={**service.auth("submitter"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    return list(response.json()["created"]) + list(response.json()["updated"])
+
+
+def advance(service: Service, case_id: str) -> StoredCase:
+    """What the worker's timer does, now, for one case."""
+    stored: StoredCase = service.client.app.state.services.ladder.advance(case_id)  # type: ignore[attr-defined]
+    return stored
+
+
+def days_pass(service: Service, case_id: str, delta: timedelta) -> None:
+    """Move the ladder's start and attempts ``delta`` into the past, as if time passed
+    (the pipeline and the sandbox keep running on the real clock)."""
+    with service.engine.begin() as connection:
+        row = connection.execute(select(cases.c.started_at).where(cases.c.id == case_id)).one()
+        connection.execute(
+            update(cases).where(cases.c.id == case_id).values(started_at=row.started_at - delta)
+        )
+        for attempt in connection.execute(
+            select(case_attempts.c.id, case_attempts.c.created_at).where(
+                case_attempts.c.case_id == case_id
+            )
+        ).all():
+            connection.execute(
+                update(case_attempts)
+                .where(case_attempts.c.id == attempt.id)
+                .values(created_at=attempt.created_at - delta)
+            )
+
+
+def view(service: Service, case_id: str, at: date | None = None) -> dict[str, Any]:
+    query = f"?at={at.isoformat()}" if at else ""
+    response = service.client.get(f"/v1/cases/{case_id}{query}", headers=service.auth("legal"))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def eventually(check: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def settled(service: Service, case_id: str, seconds: float = 30) -> list[dict[str, Any]]:
+    """The case's attempts once no communication is still being sent."""
+    deadline = time.monotonic() + seconds
+    while True:
+        attempts = view(service, case_id)["attempts"]
+        statuses = [
+            get_communication(service.engine, a["communication_id"]).status  # type: ignore[union-attr]
+            for a in attempts
+            if a["communication_id"]
+        ]
+        if all(s in {"delivered", "proven", "failed", "cancelled"} for s in statuses):
+            return list(attempts)
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.1)
+
+
+def test_the_ladder_climbs_until_a_legal_proof_then_stops(service: Service) -> None:
+    [case_id] = imported(service, case_file("LAD-1"))
+    start = datetime.now(UTC)
+    first = settled(service, case_id)
+    assert [(a["step"], a["channel"], a["outcome"]) for a in first] == [
+        (1, "email", "open"),  # delivered, never read: no proof (R14)
+        (1, "whatsapp", "open"),  # delivered, never answered: no proof (R15)
+    ]
+    stored = get_case(service.engine, case_id)
+    assert stored is not None and stored.state is CaseState.NOTIFYING
+
+    days_pass(service, case_id, timedelta(days=1, hours=23))
+    advance(service, case_id)
+    assert len(view(service, case_id)["attempts"]) == 2  # the IVR waits two days
+
+    days_pass(service, case_id, timedelta(hours=1, seconds=1))
+    advance(service, case_id)
+    eventually(lambda: view(service, case_id)["attempts"][-1]["outcome"] == "proved")
+    attempts = view(service, case_id)["attempts"]
+    assert [(a["channel"], a["outcome"]) for a in attempts][-1] == ("ivr", "proved")
+
+    days_pass(service, case_id, timedelta(days=4))
+    assert advance(service, case_id).state is CaseState.PROVED
+    body = view(service, case_id)
+    assert len(body["attempts"]) == 3  # no agent call, no letter: the ladder stopped
+    proof = body["clock"]["proof"]
+    assert proof["proven"] and proof["channel"] == "ivr"
+    assert proof["date"] == local_date(start).isoformat()
+    events = service.client.get(
+        f"/v1/communications/{attempts[-1]['communication_id']}/events",
+        headers=service.auth("legal"),
+    ).json()
+    proving = [e for e in events if e["legal_proof"]["proof"]]
+    assert [e["id"] for e in proving] == proof["evidence_ids"]
+    assert proving[0]["legal_proof"]["rule"] == "R16"
+    deadline = date.fromisoformat(proof["date"]) + timedelta(days=10)
+    assert body["clock"]["payment_deadline"] == deadline.isoformat()
+    # Familiar contract: more than 60 days overdue too, which comes after the deadline here.
+    oldest = date.fromisoformat(body["clock"]["oldest_unpaid_due_date"])
+    assert (
+        body["eligible_from"]
+        == max(deadline + timedelta(days=1), oldest + timedelta(days=61)).isoformat()
+    )
+
+
+def test_a_payment_cancels_what_was_not_sent_and_records_it(
+    service: Service, tmp_path: Path
+) -> None:
+    held = _profile(tmp_path, quiet_hours=QuietHours(start="00:00", end="23:59"))  # type: ignore[arg-type]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case_file("PAY-1")), encoding="utf-8")
+    result = service.cli("cases", "import", str(path), "--profile", str(held))
+    assert result.exit_code == 0, result.output
+    case_id = result.output.split()[1]
+    attempts = view(service, case_id)["attempts"]
+    assert [a["channel"] for a in attempts] == ["email", "whatsapp"]
+    time.sleep(1)  # the worker composes; quiet hours hold the sends (R22)
+    for attempt in attempts:
+        record = get_communication(service.engine, attempt["communication_id"])
+        assert record is not None and record.deliveries == ()
+
+    path.write_text(json.dumps(case_file("PAY-1", paid=True)), encoding="utf-8")
+    result = service.cli("cases", "import", str(path))
+    assert result.exit_code == 0 and f"updated {case_id} (paid)" in result.output
+    for attempt in attempts:
+        record = get_communication(service.engine, attempt["communication_id"])
+        assert record is not None and record.status == "cancelled" and record.deliveries == ()
+        with service.engine.connect() as connection:
+            states = {r.state for r in connection.execute(select(jobs.c.state).where(
+                jobs.c.communication_id == record.id, jobs.c.kind == "send"))}  # fmt: skip
+        assert states == {"cancelled"}
+    events = service.client.get(
+        f"/v1/communications/{attempts[0]['communication_id']}/events",
+        headers=service.auth("legal"),
+    ).json()
+    [cancelled] = [e for e in events if e["type"] == "cancelled"]
+    assert "debt was paid" in cancelled["reasons"][0]
+    stored = get_case(service.engine, case_id)
+    assert stored is not None and stored.state is CaseState.PAID and stored.closed_at
+    assert view(service, case_id)["clock"]["blocks"] == ["paid"]
+
+
+def test_frequency_caps_hold_a_step_until_the_next_day(service: Service, tmp_path: Path) -> None:
+    capped = _profile(tmp_path, caps=FrequencyCaps(per_day=1, per_week=8))
+    path = tmp_path / "capped.json"
+    path.write_text(json.dumps(case_file("CAP-1")), encoding="utf-8")
+    result = service.cli("cases", "import", str(path), "--profile", str(capped))
+    case_id = result.output.split()[1]
+    assert [a["channel"] for a in view(service, case_id)["attempts"]] == ["email"]
+    days_pass(service, case_id, timedelta(hours=23))
+    advance(service, case_id)
+    assert [a["channel"] for a in view(service, case_id)["attempts"]] == ["email"]
+    days_pass(service, case_id, timedelta(hours=1, minutes=1))
+    advance(service, case_id)
+    assert [a["channel"] for a in view(service, case_id)["attempts"]] == ["email", "whatsapp"]
+
+
+def test_only_contacts_with_provenance_are_used_and_the_ladder_ends_exhausted(
+    service: Service,
+) -> None:
+    unsourced = case_file("R13-1", source=None)
+    unsourced["case"]["contract"]["id"] = "R13-1"
+    unsourced["contacts"]["email"]["source"] = "contractor"
+    unsourced["contacts"]["email"]["updated_on"] = "2026-01-10"
+    [case_id] = imported(service, unsourced)
+    first = settled(service, case_id)
+    assert [(a["channel"], a["outcome"]) for a in first] == [
+        ("email", "open"), ("whatsapp", "skipped"), ("sms", "skipped")
+    ]  # fmt: skip
+    assert all("rule R13" in str(a["note"]) for a in first[1:])
+    days_pass(service, case_id, timedelta(days=5, seconds=1))
+    advance(service, case_id)
+    attempts = view(service, case_id)["attempts"]
+    assert [(a["step"], a["channel"], a["outcome"]) for a in attempts][3:] == [
+        (2, "ivr", "skipped"), (3, "agent_call", "skipped"), (3, "registered_mail", "skipped"),
+    ]  # fmt: skip
+    sent = [a for a in attempts if a["communication_id"]]
+    assert len(sent) == 1  # nothing went to an address of unknown origin
+    days_pass(service, case_id, timedelta(days=4))
+    advance(service, case_id)
+    assert get_case(service.engine, case_id).state is CaseState.NOTIFYING  # type: ignore[union-attr]
+    days_pass(service, case_id, timedelta(days=1))
+    advance(service, case_id)
+    assert get_case(service.engine, case_id).state is CaseState.EXHAUSTED  # type: ignore[union-attr]
+    pack = _pack(service, case_id)
+    events = [json.loads(line) for line in pack.read("events.jsonl").splitlines()]
+    exhausted = [e for e in events if e["type"] == "attempts_exhausted"]
+    assert exhausted and exhausted[0]["communication_id"] == case_id
+    assert any("step 1 email: open (no proof within 10 days)" == r for r in exhausted[0]["reasons"])
+
+
+def test_a_dependent_is_never_the_payer_and_bad_files_store_nothing(service: Service) -> None:
+    before = len(service.client.get("/v1/cases", headers=service.auth("legal")).json())
+    response = service.client.post(
+        "/v1/cases/import",
+        content=json.dumps([case_file("R12-1", role="dependente")]).encode(),
+        headers={**service.auth("submitter"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "R12" in response.text and "payer" in response.text
+    bad_csv = (
+        (SAMPLES / "cases.csv")
+        .read_text(encoding="utf-8")
+        .replace(",2026-10-13,", ",13-10-2026,", 1)
+    )
+    response = service.client.post(
+        "/v1/cases/import",
+        content=bad_csv.encode(),
+        headers={**service.auth("submitter"), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json()["errors"]] == ["parcelas[2].due_date"]
+    wrong_type = service.client.post(
+        "/v1/cases/import",
+        content=b"x",
+        headers={**service.auth("submitter"), "Content-Type": "text/plain"},
+    )
+    assert wrong_type.status_code == 415
+    forbidden = service.client.post(
+        "/v1/cases/import",
+        content=b"[]",
+        headers={**service.auth("legal"), "Content-Type": "application/json"},
+    )
+    assert forbidden.status_code == 403
+    assert len(service.client.get("/v1/cases", headers=service.auth("legal")).json()) == before
+    assert (
+        service.client.get("/v1/cases/case_nope", headers=service.auth("legal")).status_code == 404
+    )
+
+
+def test_the_sample_spreadsheet_imports_and_a_collective_business_contract_waits(
+    service: Service,
+) -> None:
+    response = service.client.post(
+        "/v1/cases/import",
+        content=(SAMPLES / "cases.xlsx").read_bytes(),
+        headers={**service.auth("submitter"), "Content-Type": XLSX},
+    )
+    assert response.status_code == 201, response.text
+    cases = response.json()["cases"]
+    assert len(cases) == 3 and all(c["protocol"] for c in cases)
+    business = [c for c in cases if "not_covered" in view(service, c["id"])["clock"]["blocks"]]
+    assert len(business) == 1 and business[0]["state"] == "open"
+    assert view(service, business[0]["id"])["attempts"] == []  # RN 593 does not cover it
+
+
+def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
+    service: Service,
+) -> None:
+    [case_id] = imported(service, case_file("DSP-1"))
+    start = datetime.now(UTC)
+    email = settled(service, case_id)[0]
+    record = get_communication(service.engine, email["communication_id"])
+    assert record is not None and record.document_id
+    answer = service.client.post(
+        f"/d/{record.document_id}", data={"cpf_digits": "28419", "answer": "questionar"}
+    )
+    assert answer.status_code == 200
+    deadline = time.monotonic() + 20
+    while not view(service, case_id)["disputes"]:
+        advance(service, case_id)
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    [dispute] = view(service, case_id)["disputes"]
+    assert dispute["method"] == "confirmation_page" and dispute["answered_on"] is None
+    days_pass(service, case_id, timedelta(days=3))
+    advance(service, case_id)
+    body = view(service, case_id)
+    assert "dispute_open" in body["clock"]["blocks"] and len(body["attempts"]) == 2  # paused
+
+    path = f"/v1/cases/{case_id}/disputes/{dispute['id']}/answer"
+    today = local_date(start)
+    early = service.client.post(
+        path,
+        json={"answered_on": (today - timedelta(days=1)).isoformat()},
+        headers=service.auth("legal"),
+    )
+    assert early.status_code == 422 and "answered_on" in early.text
+    done = service.client.post(
+        path, json={"answered_on": today.isoformat()}, headers=service.auth("legal")
+    )
+    assert done.status_code == 200
+    again = service.client.post(
+        path, json={"answered_on": today.isoformat()}, headers=service.auth("legal")
+    )
+    assert again.status_code == 422
+    advance(service, case_id)
+    assert [a["channel"] for a in view(service, case_id)["attempts"]][-1] == "ivr"  # resumed
+
+
+def test_termination_is_refused_until_eligible_and_recorded_with_its_proof(
+    service: Service,
+) -> None:
+    [case_id] = imported(service, case_file("TRM-1", email="pagadora@example.com"))
+    deadline = time.monotonic() + 30
+    while not view(service, case_id)["clock"]["proof"]["proven"]:
+        advance(service, case_id)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    refused = service.client.post(
+        f"/v1/cases/{case_id}/termination",
+        json={"kind": "termination"},
+        headers=service.auth("legal"),
+    )
+    assert refused.status_code == 409
+    assert set(refused.json()["blocks"]) == {"not_over_60_days", "payment_window_open"}
+    assert (
+        service.client.post(
+            f"/v1/cases/{case_id}/termination",
+            json={"kind": "termination"},
+            headers=service.auth("submitter"),
+        ).status_code
+        == 403
+    )
+    assert (
+        service.client.post(
+            f"/v1/cases/{case_id}/termination",
+            json={"kind": "expulsion"},
+            headers=service.auth("legal"),
+        ).status_code
+        == 422
+    )
+
+    svc = service.client.app.state.services  # type: ignore[attr-defined]
+    eligible_on = date.fromisoformat(view(service, case_id)["eligible_from"])
+    later = datetime.combine(eligible_on, datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    then = Ledger(service.engine, name=svc.ledger.name, clock=lambda: later)  # days passed
+    decision, evaluation = decide(
+        service.engine, then, svc.store, case_id, kind="termination",
+        decided_by="api_key:test", now=later,
+    )  # fmt: skip
+    assert evaluation.eligible_for_termination
+    assert decision.evidence_ids == evaluation.proof.evidence_ids and decision.evidence_ids
+    stored = get_case(service.engine, case_id)
+    assert stored is not None and stored.state is CaseState.TERMINATED
+    pack = _pack(service, case_id)
+    events = [json.loads(line) for line in pack.read("events.jsonl").splitlines()]
+    [recorded] = [e for e in events if e["type"] == "decision_recorded"]
+    assert recorded["details"]["evidence_ids"] == ",".join(decision.evidence_ids)
+    proving = {e["id"] for e in events if e["legal_proof"]["proof"]}
+    assert set(decision.evidence_ids) <= proving  # R24: the decision names recorded proofs
+    closed = service.client.post(
+        f"/v1/cases/{case_id}/termination",
+        json={"kind": "termination"},
+        headers=service.auth("legal"),
+    )
+    assert closed.status_code == 422
+
+
+def test_a_proof_ccm_never_recorded_cannot_ground_a_decision(service: Service) -> None:
+    """R24: an imported notice may make the clock eligible, but its evidence is not ours."""
+    today = local_date(datetime.now(UTC))
+    outside = {"channel": "registered_mail", "sent_on": (today - timedelta(days=30)).isoformat(),
+               "proof": {"kind": "ar_delivered", "on": (today - timedelta(days=25)).isoformat()},
+               "evidence_ids": ["ev-from-elsewhere"]}  # fmt: skip
+    [case_id] = imported(service, case_file("R24-1", oldest=90, notices=(outside,)))
+    assert view(service, case_id)["clock"]["eligible_for_termination"]
+    refused = service.client.post(
+        f"/v1/cases/{case_id}/termination",
+        json={"kind": "suspension"},
+        headers=service.auth("legal"),
+    )
+    assert refused.status_code == 409 and "R24" in refused.json()["detail"]
+
+
+def _pack(service: Service, case_id: str) -> zipfile.ZipFile:
+    response = service.client.get(
+        f"/v1/cases/{case_id}/evidence-pack", headers=service.auth("legal")
+    )
+    assert response.status_code == 200, response.text
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_the_case_pack_verifies_offline_with_its_rn593_certificate(
+    service: Service, tmp_path: Path
+) -> None:
+    [case_id] = imported(service, case_file("PCK-1", email="leitora@example.com"))
+    deadline = time.monotonic() + 30
+    while get_case(service.engine, case_id).state is not CaseState.PROVED:  # type: ignore[union-attr]
+        advance(service, case_id)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    path = tmp_path / "case.zip"
+    pack = _pack(service, case_id)
+    path.write_bytes(
+        service.client.get(
+            f"/v1/cases/{case_id}/evidence-pack", headers=service.auth("legal")
+        ).content
+    )
+    result = service.cli(
+        "evidence", "verify", str(path), "--trust", str(service.settings.home / "pki" / "ca.pem")
+    )
+    assert result.exit_code == 0 and "VERIFIED" in result.output, result.output
+    pack.extract("certificate.pdf", tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "certificate.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "Certificado de Notificação RN 593" in text
+    assert "Notificação comprovada em" in text and "E-mail" in text
+    assert "AMBIENTE DE TESTE" in text
+    manifest = json.loads(pack.read("manifest.json"))
+    assert manifest["subject"] == {"kind": "case", "id": case_id}
+    assert manifest["legal_proof"]["rule"] == "R14"
+
+
+def test_the_follow_up_sheet_and_compliance_summary(service: Service, tmp_path: Path) -> None:
+    [case_id] = imported(service, case_file("XLS-1", email="leitor2@example.com"))
+    deadline = time.monotonic() + 30
+    while get_case(service.engine, case_id).state is not CaseState.PROVED:  # type: ignore[union-attr]
+        advance(service, case_id)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    response = service.client.get("/v1/cases/follow-up.xlsx", headers=service.auth("legal"))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content))["Acompanhamento"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert "sandbox" in str(rows[0][0]).lower()
+    header = rows[1]
+    assert header[:6] == ["Protocolo", "Ticket", "Nome", "CPF", "Data da notificação", "Atendente"]
+    [mine] = [r for r in rows if r[1] == "T-XLS-1"]
+    stored = get_case(service.engine, case_id)
+    assert stored is not None and mine[0] == stored.protocol and mine[3] == "284.197.365-46"
+    assert mine[4].date() == local_date(datetime.now(UTC))
+    assert "E-mail" in mine[6] and "comprovada" in mine[6]
+    summary = service.client.get("/v1/cases/compliance", headers=service.auth("legal")).json()
+    assert summary["by_state"]["proved"] >= 1 and summary["cases"] == len(
+        service.client.get("/v1/cases", headers=service.auth("legal")).json()
+    )
+    assert summary["median_days_to_proof"]["email"]["cases"] >= 1
+    out = tmp_path / "follow.xlsx"
+    result = service.cli("cases", "export", "--out", str(out))
+    assert result.exit_code == 0 and load_workbook(out)["Resumo"] is not None
