@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Services, require, services
 from api.schemas import ErrorOut
 from ccm.evidence.certificate import certificate_renderer
+from ccm.evidence.events import EventType
 from ccm.evidence.pack import PackParties, PackSubject, build_pack
 from ccm.rn593.importing import read_cases
 from ccm.rn593.ladder import load_profile
@@ -27,6 +28,7 @@ from ccm.service.cases import (
     StoredCase,
     answer_dispute,
     attempt_outcomes,
+    case_event,
     certificate_section,
     decide,
     eligible_from,
@@ -139,14 +141,17 @@ async def import_file(
 
 def _import(svc: Services, body: bytes, filename: str, key: ApiKey) -> ImportOut:
     files = read_cases(body, filename=filename)
+    profile = load_profile(svc.settings.rn593_profile)
+    now = datetime.now(UTC)
+    svc.ladder.check(files, profile, local_date(now))
     result = import_cases(
         svc.engine,
         svc.ledger,
         svc.store,
         files,
-        profile=load_profile(svc.settings.rn593_profile),
+        profile=profile,
         imported_by=key.id,
-        now=datetime.now(UTC),
+        now=now,
         protocols=svc.protocols,
     )
     summaries = [_summary(svc.ladder.advance(i)) for i in (*result.created, *result.updated)]
@@ -197,7 +202,14 @@ def read(
     case_id: str,
     svc: Annotated[Services, Depends(services)],
     _: Annotated[ApiKey, Depends(require(*_READERS))],
-    at: Annotated[date | None, Query(description="Evaluate the clock at (default today).")] = None,
+    at: Annotated[
+        date | None,
+        Query(
+            description="Evaluate the clock at (default today).",
+            ge=date(2000, 1, 1),
+            le=date(2200, 1, 1),
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The case, every attempt and dispute, the decisions, and the RN 593 clock."""
     stored = _case(svc, case_id)
@@ -306,7 +318,7 @@ def answer(
 def case_pack(
     case_id: str,
     svc: Annotated[Services, Depends(services)],
-    _: Annotated[ApiKey, Depends(require(Role.LEGAL))],
+    key: Annotated[ApiKey, Depends(require(Role.LEGAL))],
 ) -> Response:
     """Every event of the case and its communications, sealed, with the RN 593 verdict
     and the clock's dates at today in the certificate; verifiable offline."""
@@ -342,6 +354,14 @@ def case_pack(
         render_certificate=certificate_renderer(svc.composer),
         created_at=now,
         certificate_extra={"rn593": certificate_section(stored, evaluation, outcomes, eligible_on)},
+    )
+    case_event(  # only once it could be built
+        svc.ledger,
+        stored.id,
+        EventType.EVIDENCE_RETRIEVED,
+        occurred_at=datetime.now(UTC),
+        actor=f"api_key:{key.id}",
+        details={"method": "evidence_pack"},
     )
     return Response(
         pack,

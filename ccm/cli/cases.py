@@ -41,7 +41,7 @@ def import_file(
     )
     from ccm.rn593.importing import read_cases
     from ccm.rn593.ladder import load_profile
-    from ccm.service.cases import import_cases
+    from ccm.service.cases import import_cases, local_date
 
     try:
         data = file.read_bytes()
@@ -52,6 +52,8 @@ def import_file(
         files = read_cases(data, filename=file.name)
         chosen = load_profile(profile or config.rn593_profile)
         engine = build_database(config)
+        ladder = build_ladder(config, engine)
+        ladder.check(files, chosen, local_date(datetime.now(UTC)))
         result = import_cases(
             engine,
             build_ledger(config, engine),
@@ -62,9 +64,8 @@ def import_file(
             now=datetime.now(UTC),
             protocols=build_protocol_issuer(config, engine),
         )
-        ladder = build_ladder(config, engine) if start else None
         for case_id in (*result.created, *result.updated):
-            stored = ladder.advance(case_id) if ladder else None
+            stored = ladder.advance(case_id) if start else None
             verb = "created" if case_id in result.created else "updated"
             state = f" ({stored.state})" if stored else ""
             out.print(f"{verb} {case_id}{state}")

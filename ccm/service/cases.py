@@ -16,19 +16,21 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from ccm.errors import CCMError, DataError, DataValidationError
+from ccm.errors import CCMError, DataError, DataValidationError, StateConflict
 from ccm.evidence.events import ArtifactRef, Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
 from ccm.evidence.records import EvidenceRecord
 from ccm.identifiers.protocol import ProtocolIssuer
+from ccm.persistence.db import upsert_insert
 from ccm.persistence.tables import (
     case_attempts,
     case_decisions,
@@ -167,6 +169,10 @@ class ImportResult:
     updated: tuple[str, ...]
 
 
+def _digits(cpf: str) -> str:
+    return "".join(c for c in cpf if c.isdigit())
+
+
 def local_date(moment: datetime | str) -> date:
     """The date in Brasília of an instant (the clock counts Brazilian calendar days)."""
     if isinstance(moment, str):
@@ -234,7 +240,6 @@ def import_cases(
                 ]
             )
         seen[contract] = index
-    created, updated = [], []
     stored_profile = profile_json(profile)
     ans = str(profile.operator.get("ans_registration", ""))
     with engine.connect() as connection:
@@ -250,6 +255,52 @@ def import_cases(
         for contract in seen
         if contract not in active_contracts
     }
+    try:
+        created, updated = _store(
+            engine, files, protocol_of, protocols, ans, stored_profile, imported_by, now
+        )
+    except IntegrityError:  # the same contract imported at the same moment elsewhere
+        raise StateConflict(
+            "another import of the same contracts is in progress; send the file again"
+        ) from None
+    for case_id in (*created, *updated):
+        stored = get_case(engine, case_id)
+        assert stored is not None
+        artefact = store.put(
+            stored.file.model_dump_json(by_alias=True).encode(), media_type=CASE_MEDIA_TYPE
+        )
+        case_event(
+            ledger,
+            case_id,
+            EventType.SUBMISSION_ACCEPTED,
+            occurred_at=now,
+            actor=f"api_key:{imported_by}",
+            details={
+                "method": "case_import" if case_id in created else "case_update",
+                "protocol": stored.protocol or "",
+            },
+            artifacts=(
+                ArtifactRef(
+                    role="case_file", sha256=artefact.sha256, media_type="application/json"
+                ),
+            ),
+        )
+    return ImportResult(created=tuple(created), updated=tuple(updated))
+
+
+def _store(
+    engine: Engine,
+    files: Sequence[CaseFile],
+    protocol_of: dict[str, str | None],
+    protocols: ProtocolIssuer | None,
+    ans: str,
+    stored_profile: str,
+    imported_by: str,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Write the import's rows in one transaction; return the created and updated ids."""
+    created: list[str] = []
+    updated: list[str] = []
     with engine.begin() as connection:
         for item in files:
             content = item.model_dump_json(by_alias=True)
@@ -283,29 +334,7 @@ def import_cases(
                 )
             )
             created.append(case_id)
-    for case_id in (*created, *updated):
-        stored = get_case(engine, case_id)
-        assert stored is not None
-        artefact = store.put(
-            stored.file.model_dump_json(by_alias=True).encode(), media_type=CASE_MEDIA_TYPE
-        )
-        case_event(
-            ledger,
-            case_id,
-            EventType.SUBMISSION_ACCEPTED,
-            occurred_at=now,
-            actor=f"api_key:{imported_by}",
-            details={
-                "method": "case_import" if case_id in created else "case_update",
-                "protocol": stored.protocol or "",
-            },
-            artifacts=(
-                ArtifactRef(
-                    role="case_file", sha256=artefact.sha256, media_type="application/json"
-                ),
-            ),
-        )
-    return ImportResult(created=tuple(created), updated=tuple(updated))
+    return created, updated
 
 
 def _stored(connection: Connection, row: Any) -> StoredCase:
@@ -394,14 +423,17 @@ def list_cases(engine: Engine, *, states: Sequence[str] | None = None) -> list[S
 def case_notices(engine: Engine, ledger: Ledger, case_id: str) -> tuple[Notice, ...]:
     """The notices of every communication sent for the case, each with its earliest legal
     proof (as the ledger judged it) and that proof's evidence id."""
+    stored = get_case(engine, case_id)
+    payer = _digits(stored.file.case.payer.cpf) if stored else None
     with engine.connect() as connection:
-        ids = [
+        ids = [  # R12: only what was addressed to the payer counts, whoever sent it
             r.id
             for r in connection.execute(
-                select(communications.c.id)
+                select(communications.c.id, communications.c.recipient)
                 .where(communications.c.case_id == case_id)
                 .order_by(communications.c.created_at)
             )
+            if _digits(str(json.loads(r.recipient).get("cpf", ""))) == payer
         ]
     notices = []
     for communication_id in ids:
@@ -452,7 +484,10 @@ def clock_case(stored: StoredCase, notices: Sequence[Notice]) -> Case:
 
 
 def evaluate_case(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> Evaluation:
-    """The RN 593 clock of a stored case at ``at``, under the case's own policy."""
+    """The RN 593 clock of a stored case at ``at``, under the case's own policy, with
+    every dispute recorded so far on its channels (picked up first)."""
+    if sync_disputes(engine, ledger, stored.id, now=datetime.now(UTC)):
+        stored = get_case(engine, stored.id) or stored
     notices = case_notices(engine, ledger, stored.id)
     return evaluate(clock_case(stored, notices), at, stored.profile.policy)
 
@@ -485,13 +520,15 @@ def sync_disputes(engine: Engine, ledger: Ledger, case_id: str, *, now: datetime
             if record.id in known:
                 continue
             connection.execute(
-                case_disputes.insert().values(
+                upsert_insert(engine)(case_disputes)
+                .values(
                     case_id=case_id,
                     opened_on=local_date(record.body["occurred_at"]),
                     method=str(record.body["details"].get("method") or record.body["channel"]),
                     evidence_id=record.id,
                     created_at=now,
                 )
+                .on_conflict_do_nothing(index_elements=["evidence_id"])  # another worker's
             )
             opened += 1
     return opened
@@ -516,8 +553,12 @@ def answer_dispute(
                 [DataError(path="dispute_id", message=f"no dispute {dispute_id} on case {case_id}")]
             )
         if row.answered_on is not None:
+            raise StateConflict(
+                f"dispute {dispute_id} was answered on {row.answered_on.isoformat()}"
+            )
+        if answered_on > local_date(datetime.now(UTC)):
             raise DataValidationError(
-                [DataError(path="dispute_id", message=f"answered on {row.answered_on.isoformat()}")]
+                [DataError(path="answered_on", message="must not be in the future")]
             )
         if answered_on < row.opened_on:
             raise DataValidationError(
@@ -578,13 +619,13 @@ def decide(
     if not evaluation.eligible_for_termination:
         raise CaseNotEligible(evaluation)
     evidence = set(evaluation.proof.evidence_ids)
-    recorded = {r.id for r in ledger.records(case_id=case_id)}
+    recorded = {r.id for r in ledger.records(case_id=case_id) if r.body["legal_proof"]["proof"]}
     if not evidence or not evidence <= recorded:  # R24: no decision without its proof
         raise CaseNotEligible(
             evaluation,
             "rule R24: the proving notice's evidence ("
             + (", ".join(sorted(evidence)) or "none")
-            + ") is not in ccm's ledger; record the notice through ccm first",
+            + ") is not a legal proof in ccm's ledger; record the notice through ccm first",
         )
     snapshot = json.dumps(evaluation.as_json(), sort_keys=True)
     artefact = store.put(snapshot.encode(), media_type="application/json")

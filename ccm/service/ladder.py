@@ -15,19 +15,20 @@ idempotency key of its own (case, step, slot, channel), and the attempt row is u
 """
 
 import logging
-from collections.abc import Callable, Collection
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ccm.errors import CCMError
+from ccm.errors import CCMError, DataError, DataValidationError
 from ccm.evidence.events import Channel, EventType, EvidenceEvent
 from ccm.evidence.ledger import Ledger
 from ccm.persistence.tables import case_attempts, cases, communications, deliveries, jobs
-from ccm.rn593.clock import Block, Evaluation, unpaid_at
-from ccm.rn593.ladder import CHANNEL_NEEDS, AttemptSeen, Launch, exhausted, plan
+from ccm.rn593.casefile import CaseFile
+from ccm.rn593.clock import Block, Evaluation, evaluate, unpaid_at
+from ccm.rn593.ladder import CHANNEL_NEEDS, AttemptSeen, LadderProfile, Launch, exhausted, plan
 from ccm.service.cases import (
     ACTIVE_STATES,
     CaseState,
@@ -50,6 +51,7 @@ log = logging.getLogger("ccm.ladder")
 LADDER_SUBMITTER = "rn593-ladder"
 """Who submits the ladder's communications (as ``submitted_by``)."""
 _PAUSED_BY = {Block.NOT_COVERED, Block.DISPUTE_OPEN, Block.AGREEMENT_ACTIVE}
+_NOT_YET = _PAUSED_BY | {Block.FEWER_THAN_TWO_UNPAID}
 _UNSENT_JOBS = ("pending", "enqueued")
 
 
@@ -57,21 +59,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def notice_data(stored: StoredCase, evaluation: Evaluation) -> dict[str, Any]:
-    """The delinquency notice's data for the case at the evaluation date.
+def notice_data(file: CaseFile, profile: LadderProfile, at: date) -> dict[str, Any]:
+    """The delinquency notice's data for the case issued on ``at``.
 
     The deadline printed is the issue date + the payment window; the clock's deadline
     (proof date + window) is never earlier, so the notice never promises less time.
     """
-    file, profile, at = stored.file, stored.profile, evaluation.at
     case = file.case
     contacts = file.contacts
     payer: dict[str, Any] = {"name": case.payer.name, "cpf": case.payer.cpf}
-    if contacts.email:
+    if contacts.email and contacts.email.usable:  # R13: contacts of known origin only
         payer["email"] = contacts.email.value
-    if contacts.phone:
+    if contacts.phone and contacts.phone.usable:
         payer["phone"] = contacts.phone.value
-    if contacts.address:
+    if contacts.address:  # printed on the notice (content); letters go only to a usable one
         payer["address"] = contacts.address.value.model_dump(exclude_none=True)
     if file.payer_birth_date:
         payer["birth_date"] = file.payer_birth_date.isoformat()
@@ -121,6 +122,35 @@ class CaseLadder:
         self._channels = frozenset(channels)
         self._clock = clock
 
+    def check(self, files: Sequence[CaseFile], profile: LadderProfile, today: date) -> None:
+        """Compose (without sending) the notice of each case that needs one today, so a
+        file whose notices the template would refuse is refused at import, not skipped
+        later.
+
+        Raises:
+            DataValidationError: ``cases[i].notice.<path>`` for each problem.
+        """
+        problems = []
+        composer = self._catalog.current(profile.template)
+        for index, file in enumerate(files):
+            evaluation = evaluate(file.case, today, profile.policy)
+            if not evaluation.notice_required or set(evaluation.blocks) & _NOT_YET:
+                continue
+            try:
+                composer.prepare(
+                    profile.template, notice_data(file, profile, today), locale=profile.locale
+                )
+            except DataValidationError as error:
+                problems += [
+                    DataError(
+                        path=f"cases[{index}].notice.{e.path}",
+                        message=f"contract {file.case.contract.id}: {e.message}",
+                    )
+                    for e in error.errors
+                ]
+        if problems:
+            raise DataValidationError(problems)
+
     def tick(self) -> int:
         """Advance every case still watched; return how many were looked at."""
         watched = list_cases(self._engine, states=sorted(ACTIVE_STATES))
@@ -144,8 +174,14 @@ class CaseLadder:
         if sync_disputes(self._engine, self._ledger, case_id, now=now):
             stored = self._case(case_id)
         evaluation = evaluate_case(self._engine, self._ledger, stored, local_date(now))
-        if Block.PAID in evaluation.blocks:
+        today = local_date(now)
+        settled = all(
+            i.paid_on is not None and i.paid_on <= today for i in stored.file.case.installments
+        )
+        if settled:
             self._close_paid(stored, now)
+        elif Block.PAID in evaluation.blocks:  # nothing overdue yet: nothing to do
+            pass
         elif evaluation.proof.proven:
             self._proved(stored, evaluation, now)
         elif stored.state is CaseState.EXHAUSTED or _PAUSED_BY & set(evaluation.blocks):
@@ -181,27 +217,6 @@ class CaseLadder:
 
     def _climb(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
         seen = self._attempts_seen(stored)
-        if seen and exhausted(stored.profile, seen, now=now):
-            if self._set_state(stored, CaseState.EXHAUSTED, now):
-                reasons = [
-                    f"step {a.step + 1} {a.channel}: {a.outcome}"
-                    + (
-                        f" (no proof within {stored.profile.give_up_after.days} days)"
-                        if a.outcome == "open"
-                        else ""
-                    )
-                    for a in seen
-                ]
-                case_event(
-                    self._ledger,
-                    stored.id,
-                    EventType.ATTEMPTS_EXHAUSTED,
-                    occurred_at=now,
-                    actor="ccm",
-                    reasons=reasons,
-                    details={"method": "ladder"},
-                )
-            return
         launches = plan(
             stored.profile,
             seen,
@@ -211,16 +226,42 @@ class CaseLadder:
             notify_by=evaluation.notify_by,
             usable=self._usable(stored),
         )
-        launched = False
-        for launch in self._within_caps(stored, launches, now):
-            launched |= self._launch(stored, launch, evaluation, now)
-        if launched and stored.started_at is None:
-            with self._engine.begin() as connection:
+        if not launches:
+            if seen and exhausted(stored.profile, seen, now=now):
+                self._exhausted(stored, seen, now)
+            return
+        allowed = self._within_caps(stored, launches, now)
+        for launch in allowed:
+            self._launch(stored, launch, evaluation, now)
+        if allowed and stored.started_at is None:  # the ladder's clock starts at its first
+            with self._engine.begin() as connection:  # step, even one only skipped
                 connection.execute(
                     update(cases)
-                    .where(cases.c.id == stored.id, cases.c.started_at.is_(None))
+                    .where(
+                        cases.c.id == stored.id,
+                        cases.c.started_at.is_(None),
+                        cases.c.state == CaseState.OPEN,
+                    )
                     .values(started_at=now, state=CaseState.NOTIFYING, updated_at=now)
                 )
+
+    def _exhausted(self, stored: StoredCase, seen: list[AttemptSeen], now: datetime) -> None:
+        if not self._set_state(stored, CaseState.EXHAUSTED, now):
+            return
+        waited = f" (no proof within {stored.profile.give_up_after.days} days)"
+        case_event(
+            self._ledger,
+            stored.id,
+            EventType.ATTEMPTS_EXHAUSTED,
+            occurred_at=now,
+            actor="ccm",
+            reasons=[
+                f"step {a.step + 1} {a.channel}: {a.outcome}"
+                + (waited if a.outcome == "open" else "")
+                for a in seen
+            ],
+            details={"method": "ladder"},
+        )
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -320,6 +361,7 @@ class CaseLadder:
         self, stored: StoredCase, launch: Launch, evaluation: Evaluation, now: datetime
     ) -> str:
         file, profile = stored.file, stored.profile
+        key = f"{stored.id}:{launch.step}:{launch.slot}:{launch.channel}"
         contact = getattr(file.contacts, CHANNEL_NEEDS[launch.channel])
         recipient: dict[str, Any] = {
             "id": stored.contract_id,
@@ -332,7 +374,7 @@ class CaseLadder:
         }
         if profile.quiet_hours is not None:  # R22: the pipeline holds sends until they end
             recipient["quiet_hours"] = profile.quiet_hours.as_json()
-        if file.contacts.address and "address" not in recipient:
+        if file.contacts.address and file.contacts.address.usable and "address" not in recipient:
             recipient["address"] = file.contacts.address.value.model_dump(exclude_none=True)
         record, _ = submit(
             self._engine,
@@ -340,13 +382,15 @@ class CaseLadder:
             SubmitRequest(
                 template=profile.template,
                 locale=profile.locale,
-                data=notice_data(stored, evaluation),
+                data=notice_data(stored.file, stored.profile, evaluation.at),
                 recipient=recipient,
                 channels=[launch.channel],
                 case_id=stored.id,
             ),
             submitted_by=LADDER_SUBMITTER,
-            idempotency_key=f"{stored.id}:{launch.step}:{launch.slot}:{launch.channel}",
+            idempotency_key=key,
+            # The attempt, not its day's data: a retry after a crash finds the same one.
+            fingerprint=key,
             now=now,
         )
         return record.id

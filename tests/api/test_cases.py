@@ -21,7 +21,7 @@ from ccm.persistence.tables import case_attempts, cases, jobs
 from ccm.rn593.ladder import FrequencyCaps, QuietHours, load_profile
 from ccm.service.cases import CaseState, StoredCase, decide, get_case, local_date
 from ccm.service.communications import get_communication
-from tests.api.conftest import Service, running_service
+from tests.api.conftest import REQUEST, Service, running_service
 
 pytestmark = pytest.mark.xdist_group("cases")
 SAMPLES = Path(__file__).parents[2] / "ccm" / "rn593" / "samples"
@@ -361,11 +361,14 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
         f"/d/{record.document_id}", data={"cpf_digits": "28419", "answer": "questionar"}
     )
     assert answer.status_code == 200
-    deadline = time.monotonic() + 20
-    while not view(service, case_id)["disputes"]:
-        advance(service, case_id)
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    # Read straight away, without the ladder's tick: every read and decision picks it up.
+    eventually(lambda: bool(view(service, case_id)["disputes"]))
+    refused = service.client.post(
+        f"/v1/cases/{case_id}/termination",
+        json={"kind": "termination"},
+        headers=service.auth("legal"),
+    )
+    assert refused.status_code == 409 and "dispute_open" in refused.json()["blocks"]
     [dispute] = view(service, case_id)["disputes"]
     assert dispute["method"] == "confirmation_page" and dispute["answered_on"] is None
     days_pass(service, case_id, timedelta(days=3))
@@ -388,7 +391,7 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
     again = service.client.post(
         path, json={"answered_on": today.isoformat()}, headers=service.auth("legal")
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
     advance(service, case_id)
     assert [a["channel"] for a in view(service, case_id)["attempts"]][-1] == "ivr"  # resumed
 
@@ -534,3 +537,63 @@ def test_the_follow_up_sheet_and_compliance_summary(service: Service, tmp_path: 
     out = tmp_path / "follow.xlsx"
     result = service.cli("cases", "export", "--out", str(out))
     assert result.exit_code == 0 and load_workbook(out)["Resumo"] is not None
+
+
+def test_a_proof_sent_to_someone_else_under_the_case_id_does_not_count(
+    service: Service,
+) -> None:
+    """R12: only what was addressed to the payer proves her notice."""
+    [case_id] = imported(service, case_file("R12-2"))
+    body = json.loads(REQUEST.read_text(encoding="utf-8"))
+    body["case_id"] = case_id
+    other = {"name": "João Pedro Oliveira", "cpf": "517.309.246-70"}
+    body["data"]["payer"].update(other)
+    body["recipient"].update(other)
+    response = service.client.post(
+        "/v1/communications", json=body, headers=service.auth("submitter")
+    )
+    assert response.status_code == 202, response.text
+    assert service.wait_for(response.json()["id"], "proven")["status"] == "proven"
+    advance(service, case_id)
+    assert not view(service, case_id)["clock"]["proof"]["proven"]
+    assert get_case(service.engine, case_id).state is CaseState.NOTIFYING  # type: ignore[union-attr]
+
+
+def test_a_notice_the_template_would_refuse_is_refused_at_import(service: Service) -> None:
+    bad = case_file("TPL-1")
+    bad["beneficiaries"][0]["relationship"] = "filho"
+    response = service.client.post(
+        "/v1/cases/import",
+        content=json.dumps([bad]).encode(),
+        headers={**service.auth("submitter"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["path"] == "cases[0].notice.beneficiaries[0].relationship"
+    assert "TPL-1" in error["rule"]
+
+
+def test_a_ladder_that_can_only_skip_still_climbs_by_its_clock(service: Service) -> None:
+    letter_only = case_file("SKIP-1", source=None)
+    letter_only["contacts"]["address"].update(source="addressee", updated_on="2026-02-01")
+    [case_id] = imported(service, letter_only)
+    first = view(service, case_id)["attempts"]
+    assert {a["outcome"] for a in first} == {"skipped"} and len(first) == 3
+    assert get_case(service.engine, case_id).started_at is not None  # type: ignore[union-attr]
+    days_pass(service, case_id, timedelta(days=5, seconds=1))
+    advance(service, case_id)
+    eventually(lambda: view(service, case_id)["attempts"][-1]["outcome"] == "proved")
+    assert view(service, case_id)["attempts"][-1]["channel"] == "registered_mail"  # AR (R17)
+
+
+def test_nothing_overdue_yet_is_not_a_payment(service: Service) -> None:
+    early = case_file("EARLY-1", oldest=-5)  # both installments fall due in the future
+    [case_id] = imported(service, early)
+    body = view(service, case_id)
+    assert body["state"] == "open" and body["attempts"] == []
+    assert body["clock"]["blocks"] == ["paid"]  # the clock sees nothing unpaid yet
+    assert get_case(service.engine, case_id).closed_at is None  # type: ignore[union-attr]
+    bad_date = service.client.get(
+        f"/v1/cases/{case_id}?at=0001-06-01", headers=service.auth("legal")
+    )
+    assert bad_date.status_code == 422
