@@ -147,6 +147,8 @@ def outcome(
     """Report one call attempt. Refused (422, nothing recorded) when the notice was given
     to someone other than the payer, or reported as given without the identity checks."""
     record = _record(svc, communication_id)
+    if record.status == "cancelled":  # the debt was paid, or the notice proved elsewhere
+        raise HTTPException(status.HTTP_409_CONFLICT, "the call was cancelled; do not make it")
     protocol = _protocol_of(svc, record)
     if protocol is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the call is not queued yet; try again soon")

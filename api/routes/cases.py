@@ -298,10 +298,18 @@ def answer(
     dispute_id: int,
     body: AnswerIn,
     svc: Annotated[Services, Depends(services)],
-    _: Annotated[ApiKey, Depends(require(Role.LEGAL, Role.AGENT))],
+    key: Annotated[ApiKey, Depends(require(Role.LEGAL, Role.AGENT))],
 ) -> dict[str, Any]:
+    """Recorded on the case's evidence (the pack's payment deadline rests on it)."""
     _case(svc, case_id)
-    dispute = answer_dispute(svc.engine, case_id, dispute_id, answered_on=body.answered_on)
+    dispute = answer_dispute(
+        svc.engine,
+        svc.ledger,
+        case_id,
+        dispute_id,
+        answered_on=body.answered_on,
+        answered_by=f"api_key:{key.id}",
+    )
     return {
         "id": dispute.id,
         "opened_on": dispute.opened_on.isoformat(),

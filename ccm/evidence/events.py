@@ -56,6 +56,8 @@ class EventType(StrEnum):
     EXPIRED = "expired"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     CANCELLED = "cancelled"
+    DISPUTE_ANSWERED = "dispute_answered"
+    """The operator answered a dispute; the payment window restarts from it (R9)."""
     DECISION_RECORDED = "decision_recorded"
     """A suspension or termination decided on a case, naming its proving events (R24)."""
     EVIDENCE_RETRIEVED = "evidence_retrieved"
@@ -85,6 +87,7 @@ _URIS: dict[EventType, str] = {
     EventType.EXPIRED: _ETSI + "AcceptanceRejectionExpiry",
     EventType.ATTEMPTS_EXHAUSTED: _CCM + "AttemptsExhausted",
     EventType.CANCELLED: _CCM + "Cancellation",
+    EventType.DISPUTE_ANSWERED: _CCM + "DisputeAnswered",
     EventType.DECISION_RECORDED: _CCM + "DecisionRecorded",
     EventType.EVIDENCE_RETRIEVED: _CCM + "EvidenceRetrieval",
 }
@@ -135,7 +138,7 @@ DETAIL_KEYS = frozenset(
         "identity_items",
         "legal_basis",
         "evidence_ids",
-        "step",
+        "answered_on",
     }
 )
 """The only keys an event's ``details`` may carry. Anything else is refused, so health

@@ -535,7 +535,13 @@ def sync_disputes(engine: Engine, ledger: Ledger, case_id: str, *, now: datetime
 
 
 def answer_dispute(
-    engine: Engine, case_id: str, dispute_id: int, *, answered_on: date
+    engine: Engine,
+    ledger: Ledger,
+    case_id: str,
+    dispute_id: int,
+    *,
+    answered_on: date,
+    answered_by: str,
 ) -> CaseDispute:
     """Record the operator's answer to a dispute: the payment window restarts from it (R9).
 
@@ -574,6 +580,18 @@ def answer_dispute(
             .where(case_disputes.c.id == dispute_id)
             .values(answered_on=answered_on)
         )
+    case_event(
+        ledger,
+        case_id,
+        EventType.DISPUTE_ANSWERED,
+        occurred_at=datetime.now(UTC),
+        actor=answered_by,
+        details={
+            "method": "dispute_answer",
+            "evidence_ids": row.evidence_id or "",
+            "answered_on": answered_on.isoformat(),
+        },
+    )
     return CaseDispute(
         id=row.id,
         opened_on=row.opened_on,

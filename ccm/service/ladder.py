@@ -31,6 +31,7 @@ from ccm.rn593.clock import Block, Evaluation, evaluate, unpaid_at
 from ccm.rn593.ladder import CHANNEL_NEEDS, AttemptSeen, LadderProfile, Launch, exhausted, plan
 from ccm.service.cases import (
     ACTIVE_STATES,
+    CaseAttempt,
     CaseState,
     StoredCase,
     attempt_outcomes,
@@ -396,52 +397,62 @@ class CaseLadder:
         return record.id
 
     def _cancel_unsent(self, stored: StoredCase, reason: str, now: datetime) -> int:
-        """Cancel the case's communications whose sending has not started; each
+        """Cancel the case's communications whose sending has not started, and agent
+        calls still waiting in the agents' queue (no outcome reported yet); each
         cancellation is recorded on its communication. Return how many."""
-        ids = [a.communication_id for a in stored.attempts if a.communication_id]
         cancelled = 0
-        for communication_id in ids:
-            with self._engine.begin() as connection:
-                held = connection.execute(
-                    update(jobs)
-                    .where(
-                        jobs.c.communication_id == communication_id,
-                        jobs.c.kind.in_(("compose", "send")),
-                        jobs.c.state.in_(_UNSENT_JOBS),
+        for attempt in stored.attempts:
+            if attempt.communication_id and self._cancel(attempt, reason, now):
+                self._ledger.append(
+                    EvidenceEvent(
+                        type=EventType.CANCELLED,
+                        channel=Channel(attempt.channel),
+                        communication_id=attempt.communication_id,
+                        case_id=stored.id,
+                        occurred_at=now,
+                        actor="ccm",
+                        reasons=(reason,),
+                        details={"method": "ladder"},
                     )
-                    .values(state="cancelled", lease_until=None, last_error=reason[:2000])
-                ).rowcount
-                if not held:
-                    continue
-                sent = connection.execute(
-                    select(deliveries.c.channel).where(
-                        deliveries.c.communication_id == communication_id,
-                        deliveries.c.state != "claimed",
-                    )
-                ).first()
-                if sent is None:
-                    connection.execute(
-                        update(communications)
-                        .where(communications.c.id == communication_id)
-                        .values(status=Status.CANCELLED, updated_at=now)
-                    )
-            channel = next(
-                a.channel for a in stored.attempts if a.communication_id == communication_id
-            )
-            self._ledger.append(
-                EvidenceEvent(
-                    type=EventType.CANCELLED,
-                    channel=Channel(channel),
-                    communication_id=communication_id,
-                    case_id=stored.id,
-                    occurred_at=now,
-                    actor="ccm",
-                    reasons=(reason,),
-                    details={"method": "ladder"},
                 )
-            )
-            cancelled += 1
+                cancelled += 1
         return cancelled
+
+    def _cancel(self, attempt: CaseAttempt, reason: str, now: datetime) -> bool:
+        communication_id = attempt.communication_id
+        with self._engine.begin() as connection:
+            held = connection.execute(
+                update(jobs)
+                .where(
+                    jobs.c.communication_id == communication_id,
+                    jobs.c.kind.in_(("compose", "send")),
+                    jobs.c.state.in_(_UNSENT_JOBS),
+                )
+                .values(state="cancelled", lease_until=None, last_error=reason[:2000])
+            ).rowcount
+            delivered = connection.execute(
+                select(deliveries.c.state).where(
+                    deliveries.c.communication_id == communication_id,
+                    deliveries.c.state != "claimed",
+                )
+            ).scalar()
+            queued_call = attempt.channel == "agent_call" and delivered == "sent"
+            if delivered is not None and not queued_call:
+                return bool(held)  # handed to a provider: it goes on, and its evidence too
+            # Nothing handed over yet (a running compose or send sees it and stops).
+            changed = connection.execute(
+                update(communications)
+                .where(
+                    communications.c.id == communication_id,
+                    communications.c.status.not_in(
+                        [Status.PROVEN, Status.FAILED, Status.CANCELLED]
+                    ),
+                )
+                .values(status=Status.CANCELLED, updated_at=now)
+            ).rowcount
+            if not (held or changed):
+                return False
+        return True
 
     def _set_state(
         self,

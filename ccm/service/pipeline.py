@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, case, select, update
 from sqlalchemy.engine import Connection
 
 from ccm.composition import (
@@ -166,10 +166,17 @@ class Pipeline:
             sha256 = _signed_document(recorded, record.id)
         now = self._clock()
         with self._engine.begin() as connection:
-            connection.execute(
+            connection.execute(  # a cancelled communication stays cancelled
                 update(communications)
                 .where(communications.c.id == record.id)
-                .values(document_sha256=sha256, status=Status.PROCESSING, updated_at=now)
+                .values(
+                    document_sha256=sha256,
+                    status=case(
+                        (communications.c.status == Status.CANCELLED, Status.CANCELLED),
+                        else_=Status.PROCESSING,
+                    ),
+                    updated_at=now,
+                )
             )
             queued = {
                 r.channel
@@ -181,8 +188,14 @@ class Pipeline:
             }
             # Rule R22: nothing goes out in the recipient's quiet hours.
             send_at = next_allowed(now, record.recipient.get("quiet_hours"))
+            cancelled = (
+                connection.execute(
+                    select(communications.c.status).where(communications.c.id == record.id)
+                ).scalar()
+                == Status.CANCELLED
+            )
             for name in record.channels:
-                if name not in queued:
+                if name not in queued and not cancelled:
                     add_job(
                         connection,
                         communication_id=record.id,
@@ -195,6 +208,10 @@ class Pipeline:
     def _send(self, job: Job) -> None:
         assert job.channel is not None
         record = self._communication(job.communication_id)
+        if record.status is Status.CANCELLED:  # e.g. the debt was paid meanwhile
+            with self._engine.begin() as connection:
+                finish(connection, job.id)
+            return
         # Rule R22 again at the moment of sending: a backlog or a retry may have pushed
         # the send into the recipient's quiet hours.
         allowed_at = next_allowed(self._clock(), record.recipient.get("quiet_hours"))

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from ccm.evidence.ledger import Ledger
 from ccm.persistence.tables import case_attempts, cases, jobs
-from ccm.rn593.ladder import FrequencyCaps, QuietHours, load_profile
+from ccm.rn593.ladder import FrequencyCaps, LadderStep, QuietHours, load_profile
 from ccm.service.cases import CaseState, StoredCase, decide, get_case, local_date
 from ccm.service.communications import get_communication
 from tests.api.conftest import REQUEST, Service, running_service
@@ -233,7 +233,8 @@ def test_a_payment_cancels_what_was_not_sent_and_records_it(
         with service.engine.connect() as connection:
             states = {r.state for r in connection.execute(select(jobs.c.state).where(
                 jobs.c.communication_id == record.id, jobs.c.kind == "send"))}  # fmt: skip
-        assert states == {"cancelled"}
+        assert states <= {"cancelled"}  # never sent (a compose under way creates none)
+        assert not (service.settings.outbox_dir / record.id).exists()
     events = service.client.get(
         f"/v1/communications/{attempts[0]['communication_id']}/events",
         headers=service.auth("legal"),
@@ -394,6 +395,12 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
     assert again.status_code == 409
     advance(service, case_id)
     assert [a["channel"] for a in view(service, case_id)["attempts"]][-1] == "ivr"  # resumed
+    events = [
+        json.loads(line) for line in _pack(service, case_id).read("events.jsonl").splitlines()
+    ]
+    [answered] = [e for e in events if e["type"] == "dispute_answered"]
+    assert answered["details"]["answered_on"] == today.isoformat()
+    assert answered["details"]["evidence_ids"] == dispute["evidence_id"]
 
 
 def test_termination_is_refused_until_eligible_and_recorded_with_its_proof(
@@ -597,3 +604,31 @@ def test_nothing_overdue_yet_is_not_a_payment(service: Service) -> None:
         f"/v1/cases/{case_id}?at=0001-06-01", headers=service.auth("legal")
     )
     assert bad_date.status_code == 422
+
+
+def test_a_payment_takes_a_queued_agent_call_off_the_agents(
+    service: Service, tmp_path: Path
+) -> None:
+    calls = _profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
+    path = tmp_path / "call.json"
+    path.write_text(json.dumps(case_file("AGT-1")), encoding="utf-8")
+    result = service.cli("cases", "import", str(path), "--profile", str(calls))
+    assert result.exit_code == 0, result.output
+    case_id = result.output.split()[1]
+    [call] = view(service, case_id)["attempts"]
+    eventually(lambda: get_communication(service.engine, call["communication_id"]).status == "sent")  # type: ignore[union-attr]
+    path.write_text(json.dumps(case_file("AGT-1", paid=True)), encoding="utf-8")
+    assert service.cli("cases", "import", str(path)).exit_code == 0
+    record = get_communication(service.engine, call["communication_id"])
+    assert record is not None and record.status == "cancelled"
+    report = service.client.post(
+        f"/v1/communications/{call['communication_id']}/agent-outcome",
+        json={"agent_id": "AT-1", "protocol": "x", "attempt": 1, "outcome": "notified",
+              "interlocutor_role": "payer", "identity_confirmed": ["cpf", "birth_date", "address"]},
+        headers=service.auth("agent"),
+    )  # fmt: skip
+    assert report.status_code == 409 and "cancelled" in report.text
+    shown = service.cli("cases", "show", case_id)
+    assert shown.exit_code == 0 and json.loads(shown.output)["state"] == "paid"
+    assert service.cli("cases", "show", "case_nope").exit_code == 1
+    assert service.cli("cases", "show", case_id, "--at", "22/11/2026").exit_code == 2
