@@ -45,3 +45,12 @@ def test_api_benchmark_measures_both_endpoints_and_end_to_end(home: Path) -> Non
     assert result["ccm_per_s"] > 0 and result["bare_per_s"] > 0
     assert result["ccm_p99_ms"] >= result["ccm_p50_ms"] > 0
     assert result["e2e_notices_per_min"] > 0
+
+
+def test_cases_benchmark_reads_stores_and_ticks(home: Path) -> None:
+    from bench import cases as cases_bench
+
+    result = cases_bench.run(4, home=str(home))
+    assert result["rows"] == 8 and result["read_rows_per_s"] > 0
+    assert result["import_cases_per_s"] > 0 and result["tick_ms_per_case"] > 0
+    assert result["ratio_tick_vs_pure_clock"] > 1  # the database costs more than arithmetic

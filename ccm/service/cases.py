@@ -420,11 +420,10 @@ def list_cases(engine: Engine, *, states: Sequence[str] | None = None) -> list[S
         return [_stored(connection, row) for row in connection.execute(query).all()]
 
 
-def case_notices(engine: Engine, ledger: Ledger, case_id: str) -> tuple[Notice, ...]:
+def case_notices(engine: Engine, ledger: Ledger, stored: StoredCase) -> tuple[Notice, ...]:
     """The notices of every communication sent for the case, each with its earliest legal
     proof (as the ledger judged it) and that proof's evidence id."""
-    stored = get_case(engine, case_id)
-    payer = _digits(stored.file.case.payer.cpf) if stored else None
+    case_id, payer = stored.id, _digits(stored.file.case.payer.cpf)
     with engine.connect() as connection:
         ids = [  # R12: only what was addressed to the payer counts, whoever sent it
             r.id
@@ -488,13 +487,13 @@ def evaluate_case(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) 
     every dispute recorded so far on its channels (picked up first)."""
     if sync_disputes(engine, ledger, stored.id, now=datetime.now(UTC)):
         stored = get_case(engine, stored.id) or stored
-    notices = case_notices(engine, ledger, stored.id)
+    notices = case_notices(engine, ledger, stored)
     return evaluate(clock_case(stored, notices), at, stored.profile.policy)
 
 
 def eligible_from(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> date | None:
     """The first date from ``at`` the case would be eligible if nothing changed."""
-    notices = case_notices(engine, ledger, stored.id)
+    notices = case_notices(engine, ledger, stored)
     return first_eligible(clock_case(stored, notices), at, stored.profile.policy)
 
 

@@ -40,7 +40,6 @@ from ccm.service.cases import (
     get_case,
     list_cases,
     local_date,
-    sync_disputes,
 )
 from ccm.service.communications import Status, SubmitRequest, submit
 from ccm.service.templates import TemplateCatalog
@@ -157,23 +156,21 @@ class CaseLadder:
         watched = list_cases(self._engine, states=sorted(ACTIVE_STATES))
         for stored in watched:
             try:
-                self.advance(stored.id)
+                self.advance(stored.id, stored)
             except Exception:  # noqa: BLE001 - one broken case must not stop the others
                 log.exception("advancing case %s failed", stored.id)
         return len(watched)
 
-    def advance(self, case_id: str) -> StoredCase:
-        """Look at the case now and do what is due.
+    def advance(self, case_id: str, stored: StoredCase | None = None) -> StoredCase:
+        """Look at the case now and do what is due (``stored``: the case as just read).
 
         Raises:
             LookupError: no such case.
         """
         now = self._clock()
-        stored = self._case(case_id)
+        stored = stored or self._case(case_id)
         if stored.state not in ACTIVE_STATES:
             return stored
-        if sync_disputes(self._engine, self._ledger, case_id, now=now):
-            stored = self._case(case_id)
         evaluation = evaluate_case(self._engine, self._ledger, stored, local_date(now))
         today = local_date(now)
         settled = all(
