@@ -124,6 +124,8 @@ def script(
 ) -> Response:
     """The call's script page (pt-BR HTML), with its protocol number."""
     record = _record(svc, communication_id)
+    if record.status == "cancelled":
+        raise HTTPException(status.HTTP_409_CONFLICT, "the call was cancelled; do not make it")
     for event in svc.ledger.records(communication_id=record.id):
         body = event.body
         if body["type"] == EventType.RELAY_ACCEPTED and body["channel"] == "agent_call":

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +38,7 @@ from ccm.service.cases import (
     import_cases,
     list_cases,
     local_date,
+    sync_disputes,
 )
 from ccm.service.keys import ApiKey, Role
 
@@ -102,9 +104,12 @@ def _summary(stored: StoredCase) -> dict[str, Any]:
 
 
 def _case(svc: Services, case_id: str) -> StoredCase:
-    stored = get_case(svc.engine, case_id)
-    if stored is None:
+    """The case with every dispute its channels recorded so far, or 404."""
+    if get_case(svc.engine, case_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
+    sync_disputes(svc.engine, svc.ledger, case_id, now=datetime.now(UTC))
+    stored = get_case(svc.engine, case_id)
+    assert stored is not None
     return stored
 
 
@@ -295,7 +300,7 @@ def termination(
 )
 def answer(
     case_id: str,
-    dispute_id: int,
+    dispute_id: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
     body: AnswerIn,
     svc: Annotated[Services, Depends(services)],
     key: Annotated[ApiKey, Depends(require(Role.LEGAL, Role.AGENT))],

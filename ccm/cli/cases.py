@@ -101,6 +101,7 @@ def show(
         evaluate_case,
         get_case,
         local_date,
+        sync_disputes,
     )
 
     try:
@@ -110,10 +111,11 @@ def show(
     config = settings()
     with guarded():
         engine = build_database(config)
+        ledger = build_ledger(config, engine)
+        sync_disputes(engine, ledger, case_id, now=datetime.now(UTC))
         stored = get_case(engine, case_id)
         if stored is None:
             fail(f"no case {case_id}", code=1)
-        ledger = build_ledger(config, engine)
         evaluation = evaluate_case(engine, ledger, stored, day)
         section = certificate_section(stored, evaluation, attempt_outcomes(engine, stored))
         eligible_on = eligible_from(engine, ledger, stored, day)

@@ -574,11 +574,13 @@ def answer_dispute(
                     )
                 ]
             )
-        connection.execute(
+        answered = connection.execute(
             update(case_disputes)
-            .where(case_disputes.c.id == dispute_id)
+            .where(case_disputes.c.id == dispute_id, case_disputes.c.answered_on.is_(None))
             .values(answered_on=answered_on)
-        )
+        ).rowcount
+        if not answered:  # answered meanwhile by someone else
+            raise StateConflict(f"dispute {dispute_id} was answered meanwhile")
     case_event(
         ledger,
         case_id,
@@ -636,7 +638,11 @@ def decide(
     if not evaluation.eligible_for_termination:
         raise CaseNotEligible(evaluation)
     evidence = set(evaluation.proof.evidence_ids)
-    recorded = {r.id for r in ledger.records(case_id=case_id) if r.body["legal_proof"]["proof"]}
+    recorded = {  # R24: proofs ccm recorded of notices to this payer, nothing else
+        evidence_id
+        for notice in case_notices(engine, ledger, stored)
+        for evidence_id in notice.evidence_ids
+    }
     if not evidence or not evidence <= recorded:  # R24: no decision without its proof
         raise CaseNotEligible(
             evaluation,

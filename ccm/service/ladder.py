@@ -176,9 +176,12 @@ class CaseLadder:
         settled = all(
             i.paid_on is not None and i.paid_on <= today for i in stored.file.case.installments
         )
-        if settled:
-            self._close_paid(stored, now)
-        elif Block.PAID in evaluation.blocks:  # nothing overdue yet: nothing to do
+        was_overdue = stored.started_at is not None or any(
+            i.paid_on is not None for i in stored.file.case.installments
+        )
+        if settled or (Block.PAID in evaluation.blocks and was_overdue):
+            self._close_paid(stored, now)  # what is still open is not due yet
+        elif Block.PAID in evaluation.blocks:  # never overdue yet: nothing to do
             pass
         elif evaluation.proof.proven:
             self._proved(stored, evaluation, now)
@@ -416,8 +419,18 @@ class CaseLadder:
         return cancelled
 
     def _cancel(self, attempt: CaseAttempt, reason: str, now: datetime) -> bool:
+        """Cancel one attempt's communication if nothing of it reached a provider (or, for
+        an agent call, if it waits in the queue with no outcome reported); whether it was.
+        Decided under the communication's row lock, which a send's claim also takes."""
         communication_id = attempt.communication_id
         with self._engine.begin() as connection:
+            status = connection.execute(
+                select(communications.c.status)
+                .where(communications.c.id == communication_id)
+                .with_for_update()
+            ).scalar()
+            if status in {Status.PROVEN, Status.FAILED, Status.CANCELLED}:
+                return False
             held = connection.execute(
                 update(jobs)
                 .where(
@@ -427,28 +440,27 @@ class CaseLadder:
                 )
                 .values(state="cancelled", lease_until=None, last_error=reason[:2000])
             ).rowcount
-            delivered = connection.execute(
-                select(deliveries.c.state).where(
-                    deliveries.c.communication_id == communication_id,
-                    deliveries.c.state != "claimed",
-                )
+            delivery = connection.execute(
+                select(deliveries.c.state).where(deliveries.c.communication_id == communication_id)
             ).scalar()
-            queued_call = attempt.channel == "agent_call" and delivered == "sent"
-            if delivered is not None and not queued_call:
-                return bool(held)  # handed to a provider: it goes on, and its evidence too
-            # Nothing handed over yet (a running compose or send sees it and stops).
-            changed = connection.execute(
-                update(communications)
-                .where(
-                    communications.c.id == communication_id,
-                    communications.c.status.not_in(
-                        [Status.PROVEN, Status.FAILED, Status.CANCELLED]
-                    ),
+            reported = connection.execute(
+                select(jobs.c.id).where(
+                    jobs.c.communication_id == communication_id,
+                    jobs.c.kind == "signal",
+                    jobs.c.state.in_(("pending", "enqueued", "running")),
                 )
-                .values(status=Status.CANCELLED, updated_at=now)
-            ).rowcount
-            if not (held or changed):
+            ).first()
+            queued_call = attempt.channel == "agent_call" and delivery == "sent" and not reported
+            # A claimed delivery whose send job was just held never reached the provider;
+            # any other delivery row means a send under way or done: it goes on.
+            untouched = delivery is None or (delivery == "claimed" and held)
+            if not (untouched or queued_call):
                 return False
+            connection.execute(
+                update(communications)
+                .where(communications.c.id == communication_id)
+                .values(status=Status.CANCELLED, updated_at=now)
+            )
         return True
 
     def _set_state(

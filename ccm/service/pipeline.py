@@ -224,7 +224,10 @@ class Pipeline:
                 )
             return
         adapter = self._channels[job.channel]
-        self._claim_delivery(record.id, job.channel)
+        if not self._claim_delivery(record.id, job.channel):
+            with self._engine.begin() as connection:
+                finish(connection, job.id)
+            return
         recorded = self._ledger.records(communication_id=record.id)
         message = self._message(record, job.channel, _signed_document(recorded, record.id))
         receipt = adapter.send(message)
@@ -631,9 +634,19 @@ class Pipeline:
             reference=reference,
         )
 
-    def _claim_delivery(self, communication_id: str, channel: str) -> None:
+    def _claim_delivery(self, communication_id: str, channel: str) -> bool:
+        """Claim the delivery before the provider is called; ``False`` when the
+        communication was cancelled (decided under the communication's row lock, the
+        same one a cancellation takes, so a send is either cancelled or goes out)."""
         now = self._clock()
         with self._engine.begin() as connection:
+            status = connection.execute(
+                select(communications.c.status)
+                .where(communications.c.id == communication_id)
+                .with_for_update()
+            ).scalar()
+            if status == Status.CANCELLED:
+                return False
             connection.execute(
                 self._insert(deliveries)
                 .values(
@@ -648,6 +661,7 @@ class Pipeline:
                     set_={"attempts": deliveries.c.attempts + 1, "updated_at": now},
                 )
             )
+        return True
 
     def _set_delivery(self, communication_id: str, channel: str, state: str) -> None:
         with self._engine.begin() as connection:

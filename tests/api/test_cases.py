@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from ccm.evidence.ledger import Ledger
-from ccm.persistence.tables import case_attempts, cases, jobs
+from ccm.persistence.tables import case_attempts, cases, deliveries, jobs
 from ccm.rn593.ladder import FrequencyCaps, LadderStep, QuietHours, load_profile
-from ccm.service.cases import CaseState, StoredCase, decide, get_case, local_date
+from ccm.service.cases import BRASILIA, CaseState, StoredCase, decide, get_case, local_date
 from ccm.service.communications import get_communication
 from tests.api.conftest import REQUEST, Service, running_service
 
@@ -46,6 +46,15 @@ def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> I
         folder, home, rn593_profile=_profile(folder), rn593_interval_seconds=3600
     ) as running:
         yield running
+
+
+def quiet_now() -> QuietHours:
+    """Quiet hours from an hour ago to three hours from now (Brasília): sends are held."""
+    local = datetime.now(BRASILIA)
+    return QuietHours(
+        start=(local - timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        end=(local + timedelta(hours=3)).time().replace(second=0, microsecond=0),
+    )
 
 
 def case_file(
@@ -211,7 +220,7 @@ def test_the_ladder_climbs_until_a_legal_proof_then_stops(service: Service) -> N
 def test_a_payment_cancels_what_was_not_sent_and_records_it(
     service: Service, tmp_path: Path
 ) -> None:
-    held = _profile(tmp_path, quiet_hours=QuietHours(start="00:00", end="23:59"))  # type: ignore[arg-type]
+    held = _profile(tmp_path, quiet_hours=quiet_now())
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case_file("PAY-1")), encoding="utf-8")
     result = service.cli("cases", "import", str(path), "--profile", str(held))
@@ -363,7 +372,16 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
     )
     assert answer.status_code == 200
     # Read straight away, without the ladder's tick: every read and decision picks it up.
-    eventually(lambda: bool(view(service, case_id)["disputes"]))
+    eventually(
+        lambda: any(
+            e["type"] == "recipient_rejected"
+            for e in service.client.get(
+                f"/v1/communications/{record.id}/events", headers=service.auth("legal")
+            ).json()
+        )
+    )
+    first_read = view(service, case_id)
+    assert first_read["disputes"] and "dispute_open" in first_read["clock"]["blocks"]
     refused = service.client.post(
         f"/v1/cases/{case_id}/termination",
         json={"kind": "termination"},
@@ -378,6 +396,13 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
     assert "dispute_open" in body["clock"]["blocks"] and len(body["attempts"]) == 2  # paused
 
     path = f"/v1/cases/{case_id}/disputes/{dispute['id']}/answer"
+    huge = f"/v1/cases/{case_id}/disputes/99999999999999999999/answer"
+    assert (
+        service.client.post(
+            huge, json={"answered_on": "2026-01-01"}, headers=service.auth("legal")
+        ).status_code
+        == 422
+    )
     today = local_date(start)
     early = service.client.post(
         path,
@@ -632,3 +657,72 @@ def test_a_payment_takes_a_queued_agent_call_off_the_agents(
     assert shown.exit_code == 0 and json.loads(shown.output)["state"] == "paid"
     assert service.cli("cases", "show", "case_nope").exit_code == 1
     assert service.cli("cases", "show", case_id, "--at", "22/11/2026").exit_code == 2
+
+
+def test_paying_what_is_overdue_closes_the_case_though_next_month_is_open(
+    service: Service, tmp_path: Path
+) -> None:
+    held = _profile(tmp_path, quiet_hours=quiet_now())
+    today = local_date(datetime.now(UTC))
+    owing = case_file("PAY-2")
+    upcoming = {"competence": "2099-01", "due_date": (today + timedelta(days=20)).isoformat(),
+                "amount": "612.30", "paid_on": None}  # fmt: skip
+    owing["case"]["installments"].append(upcoming)
+    path = tmp_path / "owing.json"
+    path.write_text(json.dumps(owing), encoding="utf-8")
+    case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
+    paid = case_file("PAY-2", paid=True)
+    paid["case"]["installments"].append(upcoming)
+    path.write_text(json.dumps(paid), encoding="utf-8")
+    result = service.cli("cases", "import", str(path))
+    assert f"updated {case_id} (paid)" in result.output, result.output
+    for attempt in view(service, case_id)["attempts"]:
+        record = get_communication(service.engine, attempt["communication_id"])
+        assert record is not None and record.status == "cancelled"
+
+
+def test_a_payment_never_cancels_a_send_under_way_but_stops_a_compose_under_way(
+    service: Service, tmp_path: Path
+) -> None:
+    held = _profile(tmp_path, quiet_hours=quiet_now())
+    path = tmp_path / "race.json"
+    path.write_text(json.dumps(case_file("RACE-1")), encoding="utf-8")
+    case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
+    email, whatsapp = (a["communication_id"] for a in view(service, case_id)["attempts"])
+    eventually(lambda: _jobs(service, email, "send") == {"pending"})
+    with service.engine.begin() as connection:  # the e-mail's send is being made right now
+        sending = (jobs.c.communication_id == email) & (jobs.c.kind == "send")
+        connection.execute(update(jobs).where(sending).values(state="running"))
+        connection.execute(deliveries.insert().values(communication_id=email, channel="email",
+                           state="claimed", attempts=1, updated_at=datetime.now(UTC)))  # fmt: skip
+        # and the WhatsApp message is being composed (its compose job taken by a worker)
+        connection.execute(update(jobs).where(jobs.c.communication_id == whatsapp)
+                           .values(state="running"))  # fmt: skip
+        connection.execute(jobs.delete().where(jobs.c.communication_id == whatsapp,
+                                               jobs.c.kind == "send"))  # fmt: skip
+    path.write_text(json.dumps(case_file("RACE-1", paid=True)), encoding="utf-8")
+    assert "(paid)" in service.cli("cases", "import", str(path)).output
+    assert get_communication(service.engine, email).status != "cancelled"  # type: ignore[union-attr]
+    assert get_communication(service.engine, whatsapp).status == "cancelled"  # type: ignore[union-attr]
+    events = service.client.get(
+        f"/v1/communications/{email}/events", headers=service.auth("legal")
+    ).json()
+    assert not [e for e in events if e["type"] == "cancelled"]  # no record contradicts the send
+    with service.engine.begin() as connection:  # the compose finishes (run again by the worker)
+        composing = (jobs.c.communication_id == whatsapp) & (jobs.c.kind == "compose")
+        connection.execute(update(jobs).where(composing).values(state="pending"))
+    eventually(lambda: _jobs(service, whatsapp, "compose") == {"done"})
+    assert _jobs(service, whatsapp, "send") == set()  # composed, never queued to be sent
+    assert get_communication(service.engine, whatsapp).status == "cancelled"  # type: ignore[union-attr]
+
+
+def _jobs(service: Service, communication_id: str, kind: str) -> set[str]:
+    with service.engine.connect() as connection:
+        return {
+            r.state
+            for r in connection.execute(
+                select(jobs.c.state).where(
+                    jobs.c.communication_id == communication_id, jobs.c.kind == kind
+                )
+            )
+        }
