@@ -106,13 +106,29 @@ def case_file(
 
 
 def imported(service: Service, *cases: dict[str, Any]) -> list[str]:
-    response = service.client.post(
-        "/v1/cases/import",
-        content=json.dumps(list(cases)).encode(),
-        headers={**service.auth("submitter"), "Content-Type": "application/json"},
-    )
+    response = upload(service, json.dumps(list(cases)).encode(), "application/json")
     assert response.status_code == 201, response.text
     return list(response.json()["created"]) + list(response.json()["updated"])
+
+
+def upload(service: Service, body: bytes, media_type: str, who: str = "submitter") -> Any:
+    headers = {**service.auth(who), "Content-Type": media_type}
+    return service.client.post("/v1/cases/import", content=body, headers=headers)
+
+
+def terminate(service: Service, case_id: str, kind: str = "termination", who: str = "legal") -> Any:
+    return service.client.post(
+        f"/v1/cases/{case_id}/termination", json={"kind": kind}, headers=service.auth(who)
+    )
+
+
+def until_proved(service: Service, case_id: str) -> None:
+    """Advance the case (now) until its ladder sees the legal proof."""
+    deadline = time.monotonic() + 30
+    while get_case(service.engine, case_id).state is not CaseState.PROVED:  # type: ignore[union-attr]
+        advance(service, case_id)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
 
 
 def advance(service: Service, case_id: str) -> StoredCase:
@@ -306,11 +322,8 @@ def test_only_contacts_with_provenance_are_used_and_the_ladder_ends_exhausted(
 
 def test_a_dependent_is_never_the_payer_and_bad_files_store_nothing(service: Service) -> None:
     before = len(service.client.get("/v1/cases", headers=service.auth("legal")).json())
-    response = service.client.post(
-        "/v1/cases/import",
-        content=json.dumps([case_file("R12-1", role="dependente")]).encode(),
-        headers={**service.auth("submitter"), "Content-Type": "application/json"},
-    )
+    dependent = json.dumps([case_file("R12-1", role="dependente")]).encode()
+    response = upload(service, dependent, "application/json")
     assert response.status_code == 422
     assert "R12" in response.text and "payer" in response.text
     bad_csv = (
@@ -318,24 +331,12 @@ def test_a_dependent_is_never_the_payer_and_bad_files_store_nothing(service: Ser
         .read_text(encoding="utf-8")
         .replace(",2026-10-13,", ",13-10-2026,", 1)
     )
-    response = service.client.post(
-        "/v1/cases/import",
-        content=bad_csv.encode(),
-        headers={**service.auth("submitter"), "Content-Type": "text/csv"},
-    )
+    response = upload(service, bad_csv.encode(), "text/csv")
     assert response.status_code == 422
     assert [e["path"] for e in response.json()["errors"]] == ["parcelas[2].due_date"]
-    wrong_type = service.client.post(
-        "/v1/cases/import",
-        content=b"x",
-        headers={**service.auth("submitter"), "Content-Type": "text/plain"},
-    )
+    wrong_type = upload(service, b"x", "text/plain")
     assert wrong_type.status_code == 415
-    forbidden = service.client.post(
-        "/v1/cases/import",
-        content=b"[]",
-        headers={**service.auth("legal"), "Content-Type": "application/json"},
-    )
+    forbidden = upload(service, b"[]", "application/json", "legal")
     assert forbidden.status_code == 403
     assert len(service.client.get("/v1/cases", headers=service.auth("legal")).json()) == before
     assert (
@@ -346,11 +347,7 @@ def test_a_dependent_is_never_the_payer_and_bad_files_store_nothing(service: Ser
 def test_the_sample_spreadsheet_imports_and_a_collective_business_contract_waits(
     service: Service,
 ) -> None:
-    response = service.client.post(
-        "/v1/cases/import",
-        content=(SAMPLES / "cases.xlsx").read_bytes(),
-        headers={**service.auth("submitter"), "Content-Type": XLSX},
-    )
+    response = upload(service, (SAMPLES / "cases.xlsx").read_bytes(), XLSX)
     assert response.status_code == 201, response.text
     cases = response.json()["cases"]
     assert len(cases) == 3 and all(c["protocol"] for c in cases)
@@ -382,11 +379,7 @@ def test_a_dispute_on_the_page_opens_one_on_the_case_and_pauses_the_ladder(
     )
     first_read = view(service, case_id)
     assert first_read["disputes"] and "dispute_open" in first_read["clock"]["blocks"]
-    refused = service.client.post(
-        f"/v1/cases/{case_id}/termination",
-        json={"kind": "termination"},
-        headers=service.auth("legal"),
-    )
+    refused = terminate(service, case_id)
     assert refused.status_code == 409 and "dispute_open" in refused.json()["blocks"]
     [dispute] = view(service, case_id)["disputes"]
     assert dispute["method"] == "confirmation_page" and dispute["answered_on"] is None
@@ -432,34 +425,12 @@ def test_termination_is_refused_until_eligible_and_recorded_with_its_proof(
     service: Service,
 ) -> None:
     [case_id] = imported(service, case_file("TRM-1", email="pagadora@example.com"))
-    deadline = time.monotonic() + 30
-    while not view(service, case_id)["clock"]["proof"]["proven"]:
-        advance(service, case_id)
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    refused = service.client.post(
-        f"/v1/cases/{case_id}/termination",
-        json={"kind": "termination"},
-        headers=service.auth("legal"),
-    )
+    until_proved(service, case_id)
+    refused = terminate(service, case_id)
     assert refused.status_code == 409
     assert set(refused.json()["blocks"]) == {"not_over_60_days", "payment_window_open"}
-    assert (
-        service.client.post(
-            f"/v1/cases/{case_id}/termination",
-            json={"kind": "termination"},
-            headers=service.auth("submitter"),
-        ).status_code
-        == 403
-    )
-    assert (
-        service.client.post(
-            f"/v1/cases/{case_id}/termination",
-            json={"kind": "expulsion"},
-            headers=service.auth("legal"),
-        ).status_code
-        == 422
-    )
+    assert terminate(service, case_id, who="submitter").status_code == 403
+    assert terminate(service, case_id, "expulsion").status_code == 422
 
     svc = service.client.app.state.services  # type: ignore[attr-defined]
     eligible_on = date.fromisoformat(view(service, case_id)["eligible_from"])
@@ -479,11 +450,7 @@ def test_termination_is_refused_until_eligible_and_recorded_with_its_proof(
     assert recorded["details"]["evidence_ids"] == ",".join(decision.evidence_ids)
     proving = {e["id"] for e in events if e["legal_proof"]["proof"]}
     assert set(decision.evidence_ids) <= proving  # R24: the decision names recorded proofs
-    closed = service.client.post(
-        f"/v1/cases/{case_id}/termination",
-        json={"kind": "termination"},
-        headers=service.auth("legal"),
-    )
+    closed = terminate(service, case_id)
     assert closed.status_code == 422
 
 
@@ -495,11 +462,7 @@ def test_a_proof_ccm_never_recorded_cannot_ground_a_decision(service: Service) -
                "evidence_ids": ["ev-from-elsewhere"]}  # fmt: skip
     [case_id] = imported(service, case_file("R24-1", oldest=90, notices=(outside,)))
     assert view(service, case_id)["clock"]["eligible_for_termination"]
-    refused = service.client.post(
-        f"/v1/cases/{case_id}/termination",
-        json={"kind": "suspension"},
-        headers=service.auth("legal"),
-    )
+    refused = terminate(service, case_id, "suspension")
     assert refused.status_code == 409 and "R24" in refused.json()["detail"]
 
 
@@ -515,11 +478,7 @@ def test_the_case_pack_verifies_offline_with_its_rn593_certificate(
     service: Service, tmp_path: Path
 ) -> None:
     [case_id] = imported(service, case_file("PCK-1", email="leitora@example.com"))
-    deadline = time.monotonic() + 30
-    while get_case(service.engine, case_id).state is not CaseState.PROVED:  # type: ignore[union-attr]
-        advance(service, case_id)
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    until_proved(service, case_id)
     path = tmp_path / "case.zip"
     pack = _pack(service, case_id)
     path.write_bytes(
@@ -544,11 +503,7 @@ def test_the_case_pack_verifies_offline_with_its_rn593_certificate(
 
 def test_the_follow_up_sheet_and_compliance_summary(service: Service, tmp_path: Path) -> None:
     [case_id] = imported(service, case_file("XLS-1", email="leitor2@example.com"))
-    deadline = time.monotonic() + 30
-    while get_case(service.engine, case_id).state is not CaseState.PROVED:  # type: ignore[union-attr]
-        advance(service, case_id)
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    until_proved(service, case_id)
     response = service.client.get("/v1/cases/follow-up.xlsx", headers=service.auth("legal"))
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content))["Acompanhamento"]
@@ -594,11 +549,7 @@ def test_a_proof_sent_to_someone_else_under_the_case_id_does_not_count(
 def test_a_notice_the_template_would_refuse_is_refused_at_import(service: Service) -> None:
     bad = case_file("TPL-1")
     bad["beneficiaries"][0]["relationship"] = "filho"
-    response = service.client.post(
-        "/v1/cases/import",
-        content=json.dumps([bad]).encode(),
-        headers={**service.auth("submitter"), "Content-Type": "application/json"},
-    )
+    response = upload(service, json.dumps([bad]).encode(), "application/json")
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["path"] == "cases[0].notice.beneficiaries[0].relationship"
@@ -689,7 +640,8 @@ def test_a_payment_never_cancels_a_send_under_way_but_stops_a_compose_under_way(
     path.write_text(json.dumps(case_file("RACE-1")), encoding="utf-8")
     case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
     email, whatsapp = (a["communication_id"] for a in view(service, case_id)["attempts"])
-    eventually(lambda: _jobs(service, email, "send") == {"pending"})
+    for held_back in (email, whatsapp):  # composed, sends held by the quiet hours
+        eventually(lambda c=held_back: _jobs(service, c, "send") == {"pending"})
     with service.engine.begin() as connection:  # the e-mail's send is being made right now
         sending = (jobs.c.communication_id == email) & (jobs.c.kind == "send")
         connection.execute(update(jobs).where(sending).values(state="running"))
