@@ -25,6 +25,7 @@ from ccm.rn593.ladder import load_profile
 from ccm.rn593.report import compliance_summary, follow_up_workbook
 from ccm.service.case_report import case_rows, from_sandbox
 from ccm.service.cases import (
+    BRASILIA,
     CaseNotEligible,
     StoredCase,
     answer_dispute,
@@ -184,7 +185,9 @@ def follow_up(
 ) -> Response:
     now = datetime.now(UTC)
     rows = case_rows(svc.engine, svc.ledger, at=local_date(now))
-    workbook = follow_up_workbook(rows, generated_at=now, sandbox=from_sandbox(svc.ledger, rows))
+    workbook = follow_up_workbook(
+        rows, generated_at=now.astimezone(BRASILIA), sandbox=from_sandbox(svc.ledger, rows)
+    )
     return Response(
         workbook,
         media_type=next(k for k, v in _FORMATS.items() if v.endswith(".xlsx")),

@@ -150,7 +150,7 @@ def export(
     from ccm.bootstrap import build_database, build_ledger
     from ccm.rn593.report import follow_up_workbook
     from ccm.service.case_report import case_rows, from_sandbox
-    from ccm.service.cases import local_date
+    from ccm.service.cases import BRASILIA, local_date
 
     config = settings()
     now = datetime.now(UTC)
@@ -158,7 +158,9 @@ def export(
         engine = build_database(config)
         ledger = build_ledger(config, engine)
         rows = case_rows(engine, ledger, at=local_date(now))
-        data = follow_up_workbook(rows, generated_at=now, sandbox=from_sandbox(ledger, rows))
+        data = follow_up_workbook(
+            rows, generated_at=now.astimezone(BRASILIA), sandbox=from_sandbox(ledger, rows)
+        )
     try:
         out_path.write_bytes(data)
     except OSError as error:

@@ -18,6 +18,17 @@ from ccm.service.cases import (
 __all__ = ["case_rows", "from_sandbox"]
 
 _DECIDED = {CaseState.SUSPENDED, CaseState.TERMINATED}
+_BLOCKS = {
+    "paid": "débito quitado",
+    "not_covered": "contrato não abrangido pela RN 593",
+    "hospitalized": "titular internado",
+    "dispute_open": "contestação em aberto",
+    "agreement_active": "acordo de pagamento vigente",
+    "fewer_than_two_unpaid": "menos de duas mensalidades em aberto em 12 meses",
+    "not_over_60_days": "ainda sem 60 dias de inadimplência",
+    "payment_window_open": "prazo para pagamento em curso",
+}
+"""The clock's blocks in the operator's words (the sheet is read in pt-BR)."""
 
 
 def _attendant(ledger: Ledger, communication_id: str) -> str | None:
@@ -43,9 +54,12 @@ def _row(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> CaseRo
         )
         for a, outcome in zip(stored.attempts, outcomes, strict=True)
     )
-    notes = [f"bloqueio: {b}" for b in evaluation.blocks if b != "not_notified"]
+    notes = [_BLOCKS.get(b, b) for b in evaluation.blocks if b != "not_notified"]
     notes += [f"etapa {a.step + 1} {a.channel}: {a.note}" for a in stored.attempts if a.note]
-    notes += [f"{d.kind} em {d.decided_on:%d/%m/%Y}" for d in stored.decisions]
+    notes += [
+        f"{'suspensão' if d.kind == 'suspension' else 'rescisão'} em {d.decided_on:%d/%m/%Y}"
+        for d in stored.decisions
+    ]
     payer = stored.file.case.payer
     return CaseRow(
         case_id=stored.id,
