@@ -18,32 +18,21 @@ from sqlalchemy import select, update
 
 from ccm.evidence.ledger import Ledger
 from ccm.persistence.tables import case_attempts, cases, deliveries, jobs
-from ccm.rn593.ladder import FrequencyCaps, LadderStep, QuietHours, load_profile
+from ccm.rn593.ladder import FrequencyCaps, LadderStep, QuietHours
 from ccm.service.cases import BRASILIA, CaseState, StoredCase, decide, get_case, local_date
 from ccm.service.communications import get_communication
+from tests.api.case_files import SAMPLES, case_file, ladder_profile
 from tests.api.conftest import REQUEST, Service, running_service
 
 pytestmark = pytest.mark.xdist_group("cases")
-SAMPLES = Path(__file__).parents[2] / "ccm" / "rn593" / "samples"
-ADDRESS = {"line1": "Rua das Palmeiras, 245", "district": "Vila Mariana",
-           "city": "São Paulo", "state": "SP", "postal_code": "04107-020"}  # fmt: skip
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _profile(folder: Path, **changes: Any) -> Path:
-    """The shipped profile without quiet hours (tests run at any hour), plus ``changes``."""
-    profile = load_profile(SAMPLES / "operator-profile.json")
-    profile = profile.model_copy(update={"quiet_hours": None, **changes})
-    path = folder / f"profile-{len(list(folder.glob('profile-*')))}.json"
-    path.write_text(profile.model_dump_json(), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("cases")
     with running_service(
-        folder, home, rn593_profile=_profile(folder), rn593_interval_seconds=3600
+        folder, home, rn593_profile=ladder_profile(folder), rn593_interval_seconds=3600
     ) as running:
         yield running
 
@@ -55,54 +44,6 @@ def quiet_now() -> QuietHours:
         start=(local - timedelta(hours=1)).time().replace(second=0, microsecond=0),
         end=(local + timedelta(hours=3)).time().replace(second=0, microsecond=0),
     )
-
-
-def case_file(
-    contract: str,
-    *,
-    oldest: int = 40,
-    email: str | None = "pagador.sem-resposta@example.com",
-    phone: str | None = "+5511987650000",
-    address: bool = True,
-    source: str | None = "contractor",
-    paid: bool = False,
-    notices: tuple[dict[str, Any], ...] = (),
-    role: str = "titular",
-) -> dict[str, Any]:
-    """A familiar contract with two installments ``oldest`` and ``oldest - 30`` days due."""
-    today = local_date(datetime.now(UTC))
-    provenance = {"source": source, "updated_on": "2026-01-10"} if source else {}
-    contacts: dict[str, Any] = {}
-    if email:
-        contacts["email"] = {"value": email, **provenance}
-    if phone:
-        contacts["phone"] = {"value": phone, **provenance}
-    if address:
-        contacts["address"] = {"value": ADDRESS, **provenance}
-    dues = [today - timedelta(days=oldest), today - timedelta(days=oldest - 30)]
-    return {
-        "case": {
-            "contract": {"id": contract, "type": "familiar", "pays_operator_directly": True},
-            "payer": {"name": "Ana Lúcia Ferreira", "cpf": "284.197.365-46", "role": role},
-            "installments": [
-                {
-                    "competence": f"{due:%Y-%m}",
-                    "due_date": due.isoformat(),
-                    "amount": "612.30",
-                    "paid_on": today.isoformat() if paid else None,
-                }
-                for due in dues
-            ],  # fmt: skip
-            "notices": list(notices),
-        },
-        "plan": {"name": "Vida Plena Família", "ans_product_number": "478.912/17-3"},
-        "beneficiaries": [
-            {"name": "Ana Lúcia Ferreira", "cpf": "284.197.365-46", "relationship": "titular"}
-        ],
-        "payer_birth_date": "1979-04-17",
-        "contacts": contacts,
-        "ticket": f"T-{contract}",
-    }
 
 
 def imported(service: Service, *cases: dict[str, Any]) -> list[str]:
@@ -236,7 +177,7 @@ def test_the_ladder_climbs_until_a_legal_proof_then_stops(service: Service) -> N
 def test_a_payment_cancels_what_was_not_sent_and_records_it(
     service: Service, tmp_path: Path
 ) -> None:
-    held = _profile(tmp_path, quiet_hours=quiet_now())
+    held = ladder_profile(tmp_path, quiet_hours=quiet_now())
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case_file("PAY-1")), encoding="utf-8")
     result = service.cli("cases", "import", str(path), "--profile", str(held))
@@ -272,7 +213,7 @@ def test_a_payment_cancels_what_was_not_sent_and_records_it(
 
 
 def test_frequency_caps_hold_a_step_until_the_next_day(service: Service, tmp_path: Path) -> None:
-    capped = _profile(tmp_path, caps=FrequencyCaps(per_day=1, per_week=8))
+    capped = ladder_profile(tmp_path, caps=FrequencyCaps(per_day=1, per_week=8))
     path = tmp_path / "capped.json"
     path.write_text(json.dumps(case_file("CAP-1")), encoding="utf-8")
     result = service.cli("cases", "import", str(path), "--profile", str(capped))
@@ -585,7 +526,7 @@ def test_nothing_overdue_yet_is_not_a_payment(service: Service) -> None:
 def test_a_payment_takes_a_queued_agent_call_off_the_agents(
     service: Service, tmp_path: Path
 ) -> None:
-    calls = _profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
+    calls = ladder_profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
     path = tmp_path / "call.json"
     path.write_text(json.dumps(case_file("AGT-1")), encoding="utf-8")
     result = service.cli("cases", "import", str(path), "--profile", str(calls))
@@ -613,7 +554,7 @@ def test_a_payment_takes_a_queued_agent_call_off_the_agents(
 def test_paying_what_is_overdue_closes_the_case_though_next_month_is_open(
     service: Service, tmp_path: Path
 ) -> None:
-    held = _profile(tmp_path, quiet_hours=quiet_now())
+    held = ladder_profile(tmp_path, quiet_hours=quiet_now())
     today = local_date(datetime.now(UTC))
     owing = case_file("PAY-2")
     upcoming = {"competence": "2099-01", "due_date": (today + timedelta(days=20)).isoformat(),
@@ -635,7 +576,7 @@ def test_paying_what_is_overdue_closes_the_case_though_next_month_is_open(
 def test_a_payment_never_cancels_a_send_under_way_but_stops_a_compose_under_way(
     service: Service, tmp_path: Path
 ) -> None:
-    held = _profile(tmp_path, quiet_hours=quiet_now())
+    held = ladder_profile(tmp_path, quiet_hours=quiet_now())
     path = tmp_path / "race.json"
     path.write_text(json.dumps(case_file("RACE-1")), encoding="utf-8")
     case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
@@ -678,3 +619,28 @@ def _jobs(service: Service, communication_id: str, kind: str) -> set[str]:
                 )
             )
         }
+
+
+def test_a_dispute_heard_by_an_agent_opens_one_on_the_case(
+    service: Service, tmp_path: Path
+) -> None:
+    calls = ladder_profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
+    path = tmp_path / "heard.json"
+    path.write_text(json.dumps(case_file("AGT-2")), encoding="utf-8")
+    result = service.cli("cases", "import", str(path), "--profile", str(calls))
+    case_id = result.output.split()[1]
+    [call] = view(service, case_id)["attempts"]
+    queued = service.wait_for(call["communication_id"], "sent", seconds=30)
+    report = service.client.post(
+        f"/v1/communications/{call['communication_id']}/agent-outcome",
+        json={"agent_id": "AT-7", "attempt": 1, "outcome": "disputed",
+              "protocol": queued["attempts"][0]["provider_message_id"],
+              "interlocutor_role": "payer", "identity_confirmed": ["cpf", "birth_date", "address"]},
+        headers=service.auth("agent"),
+    )  # fmt: skip
+    assert report.status_code == 202, report.text
+    eventually(lambda: bool(view(service, case_id)["disputes"]))
+    body = view(service, case_id)
+    [dispute] = body["disputes"]
+    assert dispute["method"] == "agent_call" and dispute["answered_on"] is None
+    assert "dispute_open" in body["clock"]["blocks"] and not body["clock"]["proof"]["proven"]

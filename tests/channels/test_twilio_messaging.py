@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from ccm.evidence.verify import verify_pack
+from ccm.service.cases import get_case
 from ccm.service.communications import get_communication
 from signing import DevelopmentPki
 from signing.verification import OfflineVerifier
+from tests.api.case_files import case_file, ladder_profile
 from tests.api.conftest import Service, request_body, running_service
 from tests.channels.twilio_peer import TwilioPeer
 
@@ -43,9 +45,12 @@ def twilio(tmp_path_factory: pytest.TempPathFactory, pki: Any, home: Path) -> It
         return int(box.service.client.post(path, data=form, headers=headers).status_code)
 
     box.peer = TwilioPeer(SID, TOKEN, deliver)
+    folder = tmp_path_factory.mktemp("twilio")
     with running_service(
-        tmp_path_factory.mktemp("twilio"),
+        folder,
         home,
+        rn593_profile=ladder_profile(folder),
+        rn593_interval_seconds=3600,  # the case test advances its case itself
         public_base_url=PUBLIC,
         twilio_account_sid=SID,
         twilio_auth_token=TOKEN,
@@ -172,6 +177,42 @@ def test_whatsapp_dispute_then_confirmation(twilio: Twilio, request_body: dict[s
     assert service.wait_for(communication_id, "delivered")["status"] == "delivered"
     assert peer.incoming(inbound, f"whatsapp:{phone}", WHATSAPP_FROM, "sim") == 200
     assert service.wait_for(communication_id, "proven")["status"] == "proven"
+
+
+def test_a_questionar_reply_to_a_case_notice_opens_a_dispute_on_the_case(twilio: Twilio) -> None:
+    service, peer = twilio.service, twilio.peer
+    phone = "+5521987650002"
+    imported = service.client.post(
+        "/v1/cases/import",
+        content=json.dumps([case_file("TWL-1", email=None, phone=phone)]).encode(),
+        headers={**service.auth("submitter"), "Content-Type": "application/json"},
+    )
+    assert imported.status_code == 201, imported.text
+    [case_id] = imported.json()["created"]
+    service.client.app.state.services.ladder.advance(case_id)  # type: ignore[attr-defined]
+    stored = get_case(service.engine, case_id)
+    assert stored is not None
+    [attempt] = [a for a in stored.attempts if a.state == "launched"]  # no e-mail on file
+    assert attempt.channel == "whatsapp"
+    message = _sent_to(twilio, f"whatsapp:{phone}")
+    assert service.wait_for(str(attempt.communication_id), "sent")["status"] == "sent"
+    inbound = f"{PUBLIC}/v1/webhooks/twilio/inbound"
+    assert peer.incoming(inbound, message["To"], WHATSAPP_FROM, "QUESTIONAR") == 200
+    deadline = time.monotonic() + 20
+    while not (case := _case(service, case_id))["disputes"]:
+        assert time.monotonic() < deadline, "no dispute on the case"
+        time.sleep(0.1)
+    [dispute] = case["disputes"]
+    assert dispute["method"] == "reply" and "dispute_open" in case["clock"]["blocks"]
+    events = _events(service, str(attempt.communication_id), "recipient_rejected")
+    assert [e["id"] for e in events] == [dispute["evidence_id"]]
+
+
+def _case(service: Service, case_id: str) -> dict[str, Any]:
+    response = service.client.get(f"/v1/cases/{case_id}", headers=service.auth("legal"))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_twilio_refusals_and_failures(twilio: Twilio, request_body: dict[str, Any]) -> None:
