@@ -77,6 +77,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class ImportOut(BaseModel):
     created: list[str]
     updated: list[str]
+    restarted: dict[str, list[str]] = {}
+    """Exhausted cases whose ladder restarts, with the new contact data that restarts it."""
     cases: list[dict[str, Any]]
 
 
@@ -94,6 +96,7 @@ def _summary(stored: StoredCase) -> dict[str, Any]:
         "id": stored.id,
         "contract_id": stored.contract_id,
         "state": str(stored.state),
+        "round": stored.round + 1,
         "protocol": stored.protocol,
         "payer": stored.file.case.payer.name,
         "links": {
@@ -161,7 +164,12 @@ def _import(svc: Services, body: bytes, filename: str, key: ApiKey) -> ImportOut
         protocols=svc.protocols,
     )
     summaries = [_summary(svc.ladder.advance(i)) for i in (*result.created, *result.updated)]
-    return ImportOut(created=list(result.created), updated=list(result.updated), cases=summaries)
+    return ImportOut(
+        created=list(result.created),
+        updated=list(result.updated),
+        restarted={k: list(v) for k, v in result.restarted.items()},
+        cases=summaries,
+    )
 
 
 @router.get("", responses=_ERRORS, summary="List cases")

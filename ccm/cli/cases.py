@@ -68,6 +68,8 @@ def import_file(
             stored = ladder.advance(case_id) if start else None
             verb = "created" if case_id in result.created else "updated"
             state = f" ({stored.state})" if stored else ""
+            if case_id in result.restarted:
+                state += f" restarted: new {', '.join(result.restarted[case_id])}"
             out.print(f"{verb} {case_id}{state}")
     out.print(f"{len(result.created)} created, {len(result.updated)} updated")
 

@@ -281,6 +281,7 @@ cases = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("protocol", String(40), nullable=True),
     Column("imported_by", String(40), nullable=False),
+    Column("round", Integer, nullable=False, server_default="0"),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("proved_at", DateTime(timezone=True), nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
@@ -288,13 +289,15 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """RN 593 delinquency cases; ``open_contract`` holds the contract id while the case is
-active (one active case per contract) and is cleared when it closes."""
+active (one active case per contract) and is cleared when it closes; ``round`` counts the
+ladder's restarts (a case whose attempts were exhausted restarts on new contact data)."""
 
 case_attempts = Table(
     "case_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String(40), nullable=False, index=True),
+    Column("round", Integer, nullable=False, server_default="0"),
     Column("step", Integer, nullable=False),
     Column("slot", Integer, nullable=False),
     Column("channel", String(20), nullable=False),
@@ -302,7 +305,7 @@ case_attempts = Table(
     Column("communication_id", String(40), nullable=True),
     Column("note", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("case_id", "step", "slot", "channel"),
+    UniqueConstraint("case_id", "round", "step", "slot", "channel", name="uq_case_attempts_round"),
 )
 
 case_disputes = Table(

@@ -55,7 +55,10 @@ def _row(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> CaseRo
         for a, outcome in zip(stored.attempts, outcomes, strict=True)
     )
     notes = [_BLOCKS.get(b, b) for b in evaluation.blocks if b != "not_notified"]
-    notes += [f"etapa {a.step + 1} {a.channel}: {a.note}" for a in stored.attempts if a.note]
+    for a in stored.attempts:
+        if a.note:
+            round_ = f"rodada {a.round + 1}, " if a.round else ""
+            notes.append(f"{round_}etapa {a.step + 1} {a.channel}: {a.note}")
     notes += [
         f"{'suspensão' if d.kind == 'suspension' else 'rescisão'} em {d.decided_on:%d/%m/%Y}"
         for d in stored.decisions

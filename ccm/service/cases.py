@@ -115,6 +115,8 @@ class CaseNotEligible(CCMError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaseAttempt:
+    round: int
+    """The ladder's round (0, then one more each time it restarts on new contact data)."""
     step: int
     slot: int
     channel: str
@@ -153,6 +155,8 @@ class StoredCase:
     file: CaseFile
     profile: LadderProfile
     imported_by: str
+    round: int
+    """The ladder's current round; ``started_at`` is when it started."""
     started_at: datetime | None
     proved_at: datetime | None
     closed_at: datetime | None
@@ -167,6 +171,8 @@ class StoredCase:
 class ImportResult:
     created: tuple[str, ...]
     updated: tuple[str, ...]
+    restarted: dict[str, tuple[str, ...]]
+    """Cases whose attempts were exhausted and whose ladder restarts: the new contacts."""
 
 
 def _digits(cpf: str) -> str:
@@ -220,6 +226,8 @@ def import_cases(
 ) -> ImportResult:
     """Store each case: a contract with an active case has it updated (new payments,
     hospitalizations, agreements, contacts), any other gets a new case with a protocol.
+    A case whose attempts were exhausted restarts its ladder (a new round, from the first
+    step) when the update brings contact data it did not have.
 
     All rows are written in one transaction; the import events follow.
 
@@ -256,7 +264,7 @@ def import_cases(
         if contract not in active_contracts
     }
     try:
-        created, updated = _store(
+        created, updated, restarted = _store(
             engine, files, protocol_of, protocols, ans, stored_profile, imported_by, now
         )
     except IntegrityError:  # the same contract imported at the same moment elsewhere
@@ -269,12 +277,21 @@ def import_cases(
         artefact = store.put(
             stored.file.model_dump_json(by_alias=True).encode(), media_type=CASE_MEDIA_TYPE
         )
+        restart = (
+            [
+                f"new contact data ({', '.join(restarted[case_id])}): the ladder restarts "
+                f"from its first step (round {stored.round + 1})"
+            ]
+            if case_id in restarted
+            else []
+        )
         case_event(
             ledger,
             case_id,
             EventType.SUBMISSION_ACCEPTED,
             occurred_at=now,
             actor=f"api_key:{imported_by}",
+            reasons=restart,
             details={
                 "method": "case_import" if case_id in created else "case_update",
                 "protocol": stored.protocol or "",
@@ -285,7 +302,7 @@ def import_cases(
                 ),
             ),
         )
-    return ImportResult(created=tuple(created), updated=tuple(updated))
+    return ImportResult(created=tuple(created), updated=tuple(updated), restarted=restarted)
 
 
 def _store(
@@ -297,22 +314,31 @@ def _store(
     stored_profile: str,
     imported_by: str,
     now: datetime,
-) -> tuple[list[str], list[str]]:
-    """Write the import's rows in one transaction; return the created and updated ids."""
+) -> tuple[list[str], list[str], dict[str, tuple[str, ...]]]:
+    """Write the import's rows in one transaction; return the created and updated ids,
+    and the new contacts of each case whose ladder restarts."""
     created: list[str] = []
     updated: list[str] = []
+    restarted: dict[str, tuple[str, ...]] = {}
     with engine.begin() as connection:
         for item in files:
             content = item.model_dump_json(by_alias=True)
             active = connection.execute(
-                select(cases.c.id).where(cases.c.open_contract == item.case.contract.id)
+                select(cases.c.id, cases.c.state, cases.c.round, cases.c.content)
+                .where(cases.c.open_contract == item.case.contract.id)
+                .with_for_update()
             ).first()
             if active is not None:
-                connection.execute(
-                    update(cases)
-                    .where(cases.c.id == active.id)
-                    .values(content=content, updated_at=now)
-                )
+                values: dict[str, Any] = {"content": content, "updated_at": now}
+                fresh = _new_contacts(CaseFile.model_validate_json(active.content), item)
+                if active.state == CaseState.EXHAUSTED and fresh:
+                    values |= {
+                        "round": active.round + 1,
+                        "state": CaseState.OPEN,
+                        "started_at": None,
+                    }
+                    restarted[active.id] = fresh
+                connection.execute(update(cases).where(cases.c.id == active.id).values(**values))
                 updated.append(active.id)
                 continue
             case_id = f"case_{uuid.uuid4().hex[:20]}"
@@ -334,14 +360,30 @@ def _store(
                 )
             )
             created.append(case_id)
-    return created, updated
+    return created, updated, restarted
+
+
+def _new_contacts(old: CaseFile, new: CaseFile) -> tuple[str, ...]:
+    """The contact data ``new`` has for the ladder that ``old`` had not: a usable e-mail,
+    phone or address of another value, or a birth date (for the IVR's identity check)."""
+    fresh = []
+    for kind in ("email", "phone", "address"):
+        before, after = getattr(old.contacts, kind), getattr(new.contacts, kind)
+        if after is not None and after.usable:
+            if before is None or not before.usable or before.value != after.value:
+                fresh.append(kind)
+    if new.payer_birth_date and not old.payer_birth_date:
+        fresh.append("birth_date")
+    return tuple(fresh)
 
 
 def _stored(connection: Connection, row: Any) -> StoredCase:
     attempts = connection.execute(
         select(case_attempts)
         .where(case_attempts.c.case_id == row.id)
-        .order_by(case_attempts.c.step, case_attempts.c.slot, case_attempts.c.id)
+        .order_by(
+            case_attempts.c.round, case_attempts.c.step, case_attempts.c.slot, case_attempts.c.id
+        )
     ).all()
     disputes = connection.execute(
         select(case_disputes).where(case_disputes.c.case_id == row.id).order_by(case_disputes.c.id)
@@ -363,6 +405,7 @@ def _stored(connection: Connection, row: Any) -> StoredCase:
         file=CaseFile.model_validate_json(row.content),
         profile=LadderProfile.model_validate_json(row.profile),
         imported_by=row.imported_by,
+        round=row.round,
         started_at=moment(row.started_at),
         proved_at=moment(row.proved_at),
         closed_at=moment(row.closed_at),
@@ -370,6 +413,7 @@ def _stored(connection: Connection, row: Any) -> StoredCase:
         updated_at=utc(row.updated_at),
         attempts=tuple(
             CaseAttempt(
+                round=a.round,
                 step=a.step,
                 slot=a.slot,
                 channel=a.channel,
@@ -762,6 +806,7 @@ def certificate_section(
         },
         "attempts": [
             {
+                "round": a.round + 1,
                 "step": a.step + 1,
                 "channel": a.channel,
                 "date": local_date(a.created_at).isoformat(),

@@ -11,7 +11,10 @@ channel, addressed to the payer only (R12) with contact data of recorded provena
 caps allow (R22).
 
 Safe to run from several workers at once: a launch is a communication submitted with an
-idempotency key of its own (case, step, slot, channel), and the attempt row is unique.
+idempotency key of its own (case, step, slot, channel, round), and the attempt row is
+unique. A case whose attempts were exhausted stays so until an import brings new contact
+data; the ladder then runs again from its first step as a new round (the caps count the
+earlier rounds' sends too).
 """
 
 import logging
@@ -257,7 +260,7 @@ class CaseLadder:
             occurred_at=now,
             actor="ccm",
             reasons=[
-                f"step {a.step + 1} {a.channel}: {a.outcome}"
+                f"round {stored.round + 1} step {a.step + 1} {a.channel}: {a.outcome}"
                 + (waited if a.outcome == "open" else "")
                 for a in seen
             ],
@@ -304,6 +307,7 @@ class CaseLadder:
                 outcome=outcome if outcome in {"failed", "skipped", "cancelled"} else "open",
             )
             for a, outcome in zip(stored.attempts, outcomes, strict=True)
+            if a.round == stored.round
         ]
 
     def _within_caps(
@@ -345,6 +349,7 @@ class CaseLadder:
                 connection.execute(
                     case_attempts.insert().values(
                         case_id=stored.id,
+                        round=stored.round,
                         step=launch.step,
                         slot=launch.slot,
                         channel=launch.channel,
@@ -363,6 +368,8 @@ class CaseLadder:
     ) -> str:
         file, profile = stored.file, stored.profile
         key = f"{stored.id}:{launch.step}:{launch.slot}:{launch.channel}"
+        if stored.round:
+            key += f":r{stored.round}"
         contact = getattr(file.contacts, CHANNEL_NEEDS[launch.channel])
         recipient: dict[str, Any] = {
             "id": stored.contract_id,

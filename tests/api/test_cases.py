@@ -258,7 +258,34 @@ def test_only_contacts_with_provenance_are_used_and_the_ladder_ends_exhausted(
     events = [json.loads(line) for line in pack.read("events.jsonl").splitlines()]
     exhausted = [e for e in events if e["type"] == "attempts_exhausted"]
     assert exhausted and exhausted[0]["communication_id"] == case_id
-    assert any("step 1 email: open (no proof within 10 days)" == r for r in exhausted[0]["reasons"])
+    reasons = exhausted[0]["reasons"]
+    assert "round 1 step 1 email: open (no proof within 10 days)" in reasons, reasons
+
+    # The same file again changes nothing; a phone of known origin restarts the ladder.
+    again = upload(service, json.dumps([unsourced]).encode(), "application/json")
+    assert again.status_code == 201 and again.json()["restarted"] == {}
+    assert get_case(service.engine, case_id).state is CaseState.EXHAUSTED  # type: ignore[union-attr]
+    sourced = json.loads(json.dumps(unsourced))
+    sourced["contacts"]["phone"] = {"value": "+5511987654321", "source": "addressee",
+                                    "updated_on": "2026-11-01"}  # fmt: skip
+    restarted = upload(service, json.dumps([sourced]).encode(), "application/json")
+    assert restarted.status_code == 201, restarted.text
+    assert restarted.json()["restarted"] == {case_id: ["phone"]}
+    [summary] = restarted.json()["cases"]
+    assert summary["state"] == "notifying" and summary["round"] == 2
+    second = [a for a in view(service, case_id)["attempts"] if a["round"] == 2]
+    assert [(a["step"], a["channel"]) for a in second] == [(1, "email"), (1, "whatsapp")]
+    until_proved(service, case_id)  # the sandbox answers the new number
+    body = view(service, case_id)
+    assert body["clock"]["proof"]["channel"] == "whatsapp"
+    update_events = [
+        e for e in (json.loads(line) for line in _pack(service, case_id).read("events.jsonl")
+                    .splitlines())
+        if e["details"].get("method") == "case_update" and e["reasons"]
+    ]  # fmt: skip
+    assert update_events[-1]["reasons"] == [
+        "new contact data (phone): the ladder restarts from its first step (round 2)"
+    ]
 
 
 def test_a_dependent_is_never_the_payer_and_bad_files_store_nothing(service: Service) -> None:
