@@ -23,23 +23,23 @@ from ccm.evidence.pack import PackParties, PackSubject, build_pack
 from ccm.rn593.importing import read_cases
 from ccm.rn593.ladder import load_profile
 from ccm.rn593.report import compliance_summary, follow_up_workbook
+from ccm.service.case_clock import (
+    attempt_outcomes,
+    certificate_section,
+    eligible_from,
+    evaluate_case,
+)
+from ccm.service.case_decisions import CaseNotEligible, decide
+from ccm.service.case_disputes import answer_dispute, sync_disputes
 from ccm.service.case_report import case_rows, from_sandbox
 from ccm.service.cases import (
     BRASILIA,
-    CaseNotEligible,
     StoredCase,
-    answer_dispute,
-    attempt_outcomes,
     case_event,
-    certificate_section,
-    decide,
-    eligible_from,
-    evaluate_case,
     get_case,
     import_cases,
     list_cases,
     local_date,
-    sync_disputes,
 )
 from ccm.service.keys import ApiKey, Role
 

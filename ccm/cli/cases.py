@@ -96,15 +96,14 @@ def show(
 ) -> None:
     """The case's clock and attempts, as JSON."""
     from ccm.bootstrap import build_database, build_ledger
-    from ccm.service.cases import (
+    from ccm.service.case_clock import (
         attempt_outcomes,
         certificate_section,
         eligible_from,
         evaluate_case,
-        get_case,
-        local_date,
-        sync_disputes,
     )
+    from ccm.service.case_disputes import sync_disputes
+    from ccm.service.cases import get_case, local_date
 
     try:
         day = date.fromisoformat(at) if at else local_date(datetime.now(UTC))

@@ -6,14 +6,8 @@ from sqlalchemy import Engine
 
 from ccm.evidence.ledger import Ledger
 from ccm.rn593.report import Attempt, CaseRow
-from ccm.service.cases import (
-    CaseState,
-    StoredCase,
-    attempt_outcomes,
-    evaluate_case,
-    list_cases,
-    local_date,
-)
+from ccm.service.case_clock import attempt_outcomes, evaluate_case
+from ccm.service.cases import CaseState, StoredCase, list_cases, local_date
 
 __all__ = ["case_rows", "from_sandbox"]
 

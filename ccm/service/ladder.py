@@ -32,14 +32,13 @@ from ccm.persistence.tables import case_attempts, cases, communications, deliver
 from ccm.rn593.casefile import CaseFile
 from ccm.rn593.clock import Block, Evaluation, evaluate, unpaid_at
 from ccm.rn593.ladder import CHANNEL_NEEDS, AttemptSeen, LadderProfile, Launch, exhausted, plan
+from ccm.service.case_clock import attempt_outcomes, evaluate_case
 from ccm.service.cases import (
     ACTIVE_STATES,
     CaseAttempt,
     CaseState,
     StoredCase,
-    attempt_outcomes,
     case_event,
-    evaluate_case,
     get_case,
     list_cases,
     local_date,

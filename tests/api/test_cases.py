@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from ccm.evidence.ledger import Ledger
 from ccm.persistence.tables import case_attempts, cases, deliveries, jobs
 from ccm.rn593.ladder import FrequencyCaps, LadderStep, QuietHours
-from ccm.service.cases import BRASILIA, CaseState, StoredCase, decide, get_case, local_date
+from ccm.service.case_decisions import decide
+from ccm.service.cases import BRASILIA, CaseState, StoredCase, get_case, local_date
 from ccm.service.communications import get_communication
 from tests.api.case_files import SAMPLES, case_file, ladder_profile
 from tests.api.conftest import REQUEST, Service, running_service
