@@ -77,8 +77,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class ImportOut(BaseModel):
     created: list[str]
     updated: list[str]
-    restarted: dict[str, list[str]] = {}
-    """Exhausted cases whose ladder restarts, with the new contact data that restarts it."""
+    restarted: list[str] = []
+    """Cases whose ladder starts a new round on contact data no attempt tried yet."""
     cases: list[dict[str, Any]]
 
 
@@ -163,12 +163,14 @@ def _import(svc: Services, body: bytes, filename: str, key: ApiKey) -> ImportOut
         now=now,
         protocols=svc.protocols,
     )
-    summaries = [_summary(svc.ladder.advance(i)) for i in (*result.created, *result.updated)]
+    rounds = {i: get_case(svc.engine, i) for i in result.updated}
+    advanced = [svc.ladder.advance(i) for i in (*result.created, *result.updated)]
+    restarted = [c.id for c in advanced if (before := rounds.get(c.id)) and c.round > before.round]
     return ImportOut(
         created=list(result.created),
         updated=list(result.updated),
-        restarted={k: list(v) for k, v in result.restarted.items()},
-        cases=summaries,
+        restarted=restarted,
+        cases=[_summary(c) for c in advanced],
     )
 
 

@@ -41,7 +41,7 @@ def import_file(
     )
     from ccm.rn593.importing import read_cases
     from ccm.rn593.ladder import load_profile
-    from ccm.service.cases import import_cases, local_date
+    from ccm.service.cases import get_case, import_cases, local_date
 
     try:
         data = file.read_bytes()
@@ -65,11 +65,12 @@ def import_file(
             protocols=build_protocol_issuer(config, engine),
         )
         for case_id in (*result.created, *result.updated):
+            before = get_case(engine, case_id)
             stored = ladder.advance(case_id) if start else None
             verb = "created" if case_id in result.created else "updated"
             state = f" ({stored.state})" if stored else ""
-            if case_id in result.restarted:
-                state += f" restarted: new {', '.join(result.restarted[case_id])}"
+            if stored and before and stored.round > before.round:
+                state += f", round {stored.round + 1} on new contact data"
             out.print(f"{verb} {case_id}{state}")
     out.print(f"{len(result.created)} created, {len(result.updated)} updated")
 

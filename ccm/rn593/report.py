@@ -109,6 +109,8 @@ class Attempt:
     """One of :data:`ATTEMPT_OUTCOMES`."""
     attendant: str | None = None
     """The agent's id, for agent calls."""
+    round: int = 1
+    """The ladder's round the attempt belongs to (a new round runs on new contact data)."""
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNEL_LABELS:
@@ -324,7 +326,8 @@ def _attendant(row: CaseRow, attempts: list[Attempt]) -> str | None:
 
 def _attempt_cells(attempts: list[Attempt]) -> list[str | None]:
     cells: list[str | None] = [
-        f"{a.on:%d/%m/%Y} · {CHANNEL_LABELS[a.channel]} · {OUTCOME_LABELS[a.outcome]}"
+        ("" if a.round == 1 else f"{a.round}ª rodada · ")
+        + f"{a.on:%d/%m/%Y} · {CHANNEL_LABELS[a.channel]} · {OUTCOME_LABELS[a.outcome]}"
         for a in attempts[:_ATTEMPT_COLUMNS]
     ]
     more = len(attempts) - _ATTEMPT_COLUMNS

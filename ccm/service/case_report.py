@@ -42,6 +42,7 @@ def _row(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> CaseRo
             on=local_date(a.created_at),
             channel=a.channel,
             outcome=outcome,
+            round=a.round + 1,
             attendant=_attendant(ledger, a.communication_id)
             if a.channel == "agent_call" and a.communication_id
             else None,
@@ -67,7 +68,10 @@ def _row(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> CaseRo
         state=str(stored.state),
         oldest_due_date=evaluation.oldest_unpaid_due_date,
         notify_by=evaluation.notify_by,
-        started_on=local_date(stored.started_at) if stored.started_at else None,
+        # The first round's start: a new round restarts the ladder's clock, not the case's.
+        started_on=local_date(min(a.created_at for a in stored.attempts))
+        if stored.attempts
+        else None,
         proved_on=evaluation.proof.on,
         proof_channel=evaluation.proof.channel,
         attempts=attempts,

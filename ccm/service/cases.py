@@ -48,6 +48,7 @@ __all__ = [
     "CaseDispute",
     "CaseState",
     "ImportResult",
+    "active_case_ids",
     "StoredCase",
     "case_event",
     "get_case",
@@ -135,8 +136,6 @@ class StoredCase:
 class ImportResult:
     created: tuple[str, ...]
     updated: tuple[str, ...]
-    restarted: dict[str, tuple[str, ...]]
-    """Cases whose attempts were exhausted and whose ladder restarts: the new contacts."""
 
 
 def local_date(moment: datetime | str) -> date:
@@ -186,8 +185,6 @@ def import_cases(
 ) -> ImportResult:
     """Store each case: a contract with an active case has it updated (new payments,
     hospitalizations, agreements, contacts), any other gets a new case with a protocol.
-    A case whose attempts were exhausted restarts its ladder (a new round, from the first
-    step) when the update brings contact data it did not have.
 
     All rows are written in one transaction; the import events follow.
 
@@ -224,7 +221,7 @@ def import_cases(
         if contract not in active_contracts
     }
     try:
-        created, updated, restarted = _store(
+        created, updated = _store(
             engine, files, protocol_of, protocols, ans, stored_profile, imported_by, now
         )
     except IntegrityError:  # the same contract imported at the same moment elsewhere
@@ -237,21 +234,12 @@ def import_cases(
         artefact = store.put(
             stored.file.model_dump_json(by_alias=True).encode(), media_type=CASE_MEDIA_TYPE
         )
-        restart = (
-            [
-                f"new contact data ({', '.join(restarted[case_id])}): the ladder restarts "
-                f"from its first step (round {stored.round + 1})"
-            ]
-            if case_id in restarted
-            else []
-        )
         case_event(
             ledger,
             case_id,
             EventType.SUBMISSION_ACCEPTED,
             occurred_at=now,
             actor=f"api_key:{imported_by}",
-            reasons=restart,
             details={
                 "method": "case_import" if case_id in created else "case_update",
                 "protocol": stored.protocol or "",
@@ -262,7 +250,7 @@ def import_cases(
                 ),
             ),
         )
-    return ImportResult(created=tuple(created), updated=tuple(updated), restarted=restarted)
+    return ImportResult(created=tuple(created), updated=tuple(updated))
 
 
 def _store(
@@ -274,31 +262,22 @@ def _store(
     stored_profile: str,
     imported_by: str,
     now: datetime,
-) -> tuple[list[str], list[str], dict[str, tuple[str, ...]]]:
-    """Write the import's rows in one transaction; return the created and updated ids,
-    and the new contacts of each case whose ladder restarts."""
+) -> tuple[list[str], list[str]]:
+    """Write the import's rows in one transaction; return the created and updated ids."""
     created: list[str] = []
     updated: list[str] = []
-    restarted: dict[str, tuple[str, ...]] = {}
     with engine.begin() as connection:
         for item in files:
             content = item.model_dump_json(by_alias=True)
             active = connection.execute(
-                select(cases.c.id, cases.c.state, cases.c.round, cases.c.content)
-                .where(cases.c.open_contract == item.case.contract.id)
-                .with_for_update()
+                select(cases.c.id).where(cases.c.open_contract == item.case.contract.id)
             ).first()
             if active is not None:
-                values: dict[str, Any] = {"content": content, "updated_at": now}
-                fresh = _new_contacts(CaseFile.model_validate_json(active.content), item)
-                if active.state == CaseState.EXHAUSTED and fresh:
-                    values |= {
-                        "round": active.round + 1,
-                        "state": CaseState.OPEN,
-                        "started_at": None,
-                    }
-                    restarted[active.id] = fresh
-                connection.execute(update(cases).where(cases.c.id == active.id).values(**values))
+                connection.execute(
+                    update(cases)
+                    .where(cases.c.id == active.id)
+                    .values(content=content, updated_at=now)
+                )
                 updated.append(active.id)
                 continue
             case_id = f"case_{uuid.uuid4().hex[:20]}"
@@ -320,21 +299,7 @@ def _store(
                 )
             )
             created.append(case_id)
-    return created, updated, restarted
-
-
-def _new_contacts(old: CaseFile, new: CaseFile) -> tuple[str, ...]:
-    """The contact data ``new`` has for the ladder that ``old`` had not: a usable e-mail,
-    phone or address of another value, or a birth date (for the IVR's identity check)."""
-    fresh = []
-    for kind in ("email", "phone", "address"):
-        before, after = getattr(old.contacts, kind), getattr(new.contacts, kind)
-        if after is not None and after.usable:
-            if before is None or not before.usable or before.value != after.value:
-                fresh.append(kind)
-    if new.payer_birth_date and not old.payer_birth_date:
-        fresh.append("birth_date")
-    return tuple(fresh)
+    return created, updated
 
 
 def _stored(connection: Connection, row: Any) -> StoredCase:
@@ -413,6 +378,17 @@ def get_case(engine: Engine, case_id: str) -> StoredCase | None:
     with engine.connect() as connection:
         row = connection.execute(select(cases).where(cases.c.id == case_id)).first()
         return _stored(connection, row) if row is not None else None
+
+
+def active_case_ids(engine: Engine) -> list[str]:
+    """The ids of the cases still watched (oldest first)."""
+    query = (
+        select(cases.c.id)
+        .where(cases.c.state.in_(sorted(ACTIVE_STATES)))
+        .order_by(cases.c.created_at, cases.c.id)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 def list_cases(engine: Engine, *, states: Sequence[str] | None = None) -> list[StoredCase]:

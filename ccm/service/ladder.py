@@ -17,6 +17,7 @@ data; the ladder then runs again from its first step as a new round (the caps co
 earlier rounds' sends too).
 """
 
+import json
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -38,9 +39,9 @@ from ccm.service.cases import (
     CaseAttempt,
     CaseState,
     StoredCase,
+    active_case_ids,
     case_event,
     get_case,
-    list_cases,
     local_date,
 )
 from ccm.service.communications import Status, SubmitRequest, submit
@@ -106,6 +107,18 @@ def notice_data(file: CaseFile, profile: LadderProfile, at: date) -> dict[str, A
     }
 
 
+def _canonical(value: Any) -> str:
+    """A contact value as compared between rounds (an address as sorted JSON)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+
+
+def _contact_value(stored: StoredCase, need: str) -> str:
+    contact = getattr(stored.file.contacts, need)
+    if need == "address":
+        return _canonical(contact.value.model_dump(exclude_none=True))
+    return _canonical(contact.value)
+
+
 class CaseLadder:
     """Advances open cases; one per process, called by the worker runtime's timer."""
 
@@ -154,13 +167,15 @@ class CaseLadder:
             raise DataValidationError(problems)
 
     def tick(self) -> int:
-        """Advance every case still watched; return how many were looked at."""
-        watched = list_cases(self._engine, states=sorted(ACTIVE_STATES))
-        for stored in watched:
+        """Advance every case still watched; return how many were looked at. Each case is
+        read when its turn comes, not at the start of the tick (another worker or an
+        import may have moved it meanwhile)."""
+        watched = active_case_ids(self._engine)
+        for case_id in watched:
             try:
-                self.advance(stored.id, stored)
+                self.advance(case_id)
             except Exception:  # noqa: BLE001 - one broken case must not stop the others
-                log.exception("advancing case %s failed", stored.id)
+                log.exception("advancing case %s failed", case_id)
         return len(watched)
 
     def advance(self, case_id: str, stored: StoredCase | None = None) -> StoredCase:
@@ -178,8 +193,10 @@ class CaseLadder:
         settled = all(
             i.paid_on is not None and i.paid_on <= today for i in stored.file.case.installments
         )
-        was_overdue = stored.started_at is not None or any(
-            i.paid_on is not None for i in stored.file.case.installments
+        was_overdue = (
+            stored.started_at is not None
+            or stored.round > 0
+            or any(i.paid_on is not None for i in stored.file.case.installments)
         )
         if settled or (Block.PAID in evaluation.blocks and was_overdue):
             self._close_paid(stored, now)  # what is still open is not due yet
@@ -187,8 +204,11 @@ class CaseLadder:
             pass
         elif evaluation.proof.proven:
             self._proved(stored, evaluation, now)
-        elif stored.state is CaseState.EXHAUSTED or _PAUSED_BY & set(evaluation.blocks):
+        elif _PAUSED_BY & set(evaluation.blocks):
             pass
+        elif stored.state is CaseState.EXHAUSTED:
+            if self._restart(stored, now):  # new contact data: a new round at once
+                return self.advance(case_id)
         elif evaluation.notice_required and Block.FEWER_THAN_TWO_UNPAID not in evaluation.blocks:
             self._climb(stored, evaluation, now)
         return self._case(case_id)
@@ -196,8 +216,11 @@ class CaseLadder:
     # -- outcomes ----------------------------------------------------------------------
 
     def _close_paid(self, stored: StoredCase, now: datetime) -> None:
-        cancelled = self._cancel_unsent(stored, "the debt was paid; the ladder stopped", now)
+        # The state first: a worker that read the case before sees it moved and stops;
+        # then every attempt launched until now, read afresh, is cancelled.
         if self._set_state(stored, CaseState.PAID, now, closed=True):
+            fresh = self._case(stored.id)
+            cancelled = self._cancel_unsent(fresh, "the debt was paid; the ladder stopped", now)
             case_event(
                 self._ledger,
                 stored.id,
@@ -214,9 +237,10 @@ class CaseLadder:
     def _proved(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
         if stored.state is CaseState.PROVED:
             return
-        evidence = ", ".join(evaluation.proof.evidence_ids)
-        self._cancel_unsent(stored, f"the notice is proved (evidence {evidence})", now)
-        self._set_state(stored, CaseState.PROVED, now, proved=True)
+        if self._set_state(stored, CaseState.PROVED, now, proved=True):
+            evidence = ", ".join(evaluation.proof.evidence_ids)
+            reason = f"the notice is proved (evidence {evidence})"
+            self._cancel_unsent(self._case(stored.id), reason, now)
 
     def _climb(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
         seen = self._attempts_seen(stored)
@@ -231,7 +255,10 @@ class CaseLadder:
         )
         if not launches:
             if seen and exhausted(stored.profile, seen, now=now):
-                self._exhausted(stored, seen, now)
+                if self._restart(stored, now):  # contact data no attempt tried: go on
+                    self._climb(self._case(stored.id), evaluation, now)
+                else:
+                    self._exhausted(stored, seen, now)
             return
         allowed = self._within_caps(stored, launches, now)
         for launch in allowed:
@@ -244,6 +271,7 @@ class CaseLadder:
                         cases.c.id == stored.id,
                         cases.c.started_at.is_(None),
                         cases.c.state == CaseState.OPEN,
+                        cases.c.round == stored.round,
                     )
                     .values(started_at=now, state=CaseState.NOTIFYING, updated_at=now)
                 )
@@ -275,7 +303,91 @@ class CaseLadder:
         return stored
 
     def _usable(self, stored: StoredCase) -> dict[str, str | None]:
-        """For each channel, ``None`` when the ladder may use it, else why not."""
+        """For each channel, ``None`` when the ladder may use it now, else why not. A round
+        after the first uses only contact data no earlier round tried."""
+        usable = self._contactable(stored)
+        if stored.round:
+            tried = self._tried(stored, before_round=stored.round)
+            for channel, reason in usable.items():
+                need = CHANNEL_NEEDS[channel]
+                if reason is None and _contact_value(stored, need) in tried[need]:
+                    usable[channel] = f"this {need} was already tried in an earlier round"
+        return usable
+
+    def _restart(self, stored: StoredCase, now: datetime) -> bool:
+        """Start a new round of the ladder if the case has an e-mail, phone or address
+        no attempt was sent to (imported since); whether it did. The round's clock starts
+        again, so steps already due (``notify_by`` near) are launched at once, on the new
+        data only."""
+        tried = self._tried(stored, before_round=stored.round + 1)
+        in_steps = {
+            channel
+            for step in stored.profile.steps
+            for slot in step.channels
+            for channel in slot.split("|")
+        }
+        fresh = sorted(
+            {
+                need
+                for channel, reason in self._contactable(stored).items()
+                if channel in in_steps
+                and reason is None
+                and _contact_value(stored, need := CHANNEL_NEEDS[channel]) not in tried[need]
+            }
+        )
+        if not fresh:
+            return False
+        with self._engine.begin() as connection:
+            moved = connection.execute(
+                update(cases)
+                .where(
+                    cases.c.id == stored.id,
+                    cases.c.state == stored.state,
+                    cases.c.round == stored.round,
+                )
+                .values(
+                    round=stored.round + 1,
+                    state=CaseState.OPEN,
+                    started_at=None,
+                    updated_at=now,
+                )
+            ).rowcount
+        if moved:
+            case_event(
+                self._ledger,
+                stored.id,
+                EventType.SUBMISSION_ACCEPTED,
+                occurred_at=now,
+                actor="ccm",
+                reasons=(
+                    f"contact data no attempt tried ({', '.join(fresh)}): round "
+                    f"{stored.round + 2} of the ladder uses it, and only it",
+                ),
+                details={"method": "ladder_round"},
+            )
+        return bool(moved)
+
+    def _tried(self, stored: StoredCase, *, before_round: int) -> dict[str, set[str]]:
+        """For each kind of contact (e-mail, phone, address), the values the attempts of
+        rounds before ``before_round`` were sent to, on any channel."""
+        sent = {
+            a.communication_id: a.channel
+            for a in stored.attempts
+            if a.communication_id and a.state == "launched" and a.round < before_round
+        }
+        tried: dict[str, set[str]] = {need: set() for need in CHANNEL_NEEDS.values()}
+        with self._engine.connect() as connection:
+            for row in connection.execute(
+                select(communications.c.id, communications.c.recipient).where(
+                    communications.c.id.in_(list(sent))
+                )
+            ):
+                need = CHANNEL_NEEDS[sent[row.id]]
+                tried[need].add(_canonical(json.loads(row.recipient).get(need)))
+        return tried
+
+    def _contactable(self, stored: StoredCase) -> dict[str, str | None]:
+        """For each channel, ``None`` when the case's contact data allows it, else why not."""
         contacts = stored.file.contacts
         usable: dict[str, str | None] = {}
         for channel, need in CHANNEL_NEEDS.items():
@@ -478,8 +590,8 @@ class CaseLadder:
         closed: bool = False,
         proved: bool = False,
     ) -> bool:
-        """Move the case from the state it was read in; ``False`` when another worker
-        moved it first."""
+        """Move the case from the state (and round) it was read in; ``False`` when another
+        worker moved it first."""
         values: dict[str, Any] = {"state": state, "updated_at": now}
         if closed:
             values |= {"closed_at": now, "open_contract": None}
@@ -489,7 +601,11 @@ class CaseLadder:
             return bool(
                 connection.execute(
                     update(cases)
-                    .where(cases.c.id == stored.id, cases.c.state == stored.state)
+                    .where(
+                        cases.c.id == stored.id,
+                        cases.c.state == stored.state,
+                        cases.c.round == stored.round,
+                    )
                     .values(**values)
                 ).rowcount
             )

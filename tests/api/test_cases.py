@@ -262,30 +262,31 @@ def test_only_contacts_with_provenance_are_used_and_the_ladder_ends_exhausted(
     reasons = exhausted[0]["reasons"]
     assert "round 1 step 1 email: open (no proof within 10 days)" in reasons, reasons
 
-    # The same file again changes nothing; a phone of known origin restarts the ladder.
+    # The same file again changes nothing; a phone of known origin starts a new round on it.
     again = upload(service, json.dumps([unsourced]).encode(), "application/json")
-    assert again.status_code == 201 and again.json()["restarted"] == {}
+    assert again.status_code == 201 and again.json()["restarted"] == []
     assert get_case(service.engine, case_id).state is CaseState.EXHAUSTED  # type: ignore[union-attr]
     sourced = json.loads(json.dumps(unsourced))
     sourced["contacts"]["phone"] = {"value": "+5511987654321", "source": "addressee",
                                     "updated_on": "2026-11-01"}  # fmt: skip
     restarted = upload(service, json.dumps([sourced]).encode(), "application/json")
     assert restarted.status_code == 201, restarted.text
-    assert restarted.json()["restarted"] == {case_id: ["phone"]}
+    assert restarted.json()["restarted"] == [case_id]
     [summary] = restarted.json()["cases"]
     assert summary["state"] == "notifying" and summary["round"] == 2
     second = [a for a in view(service, case_id)["attempts"] if a["round"] == 2]
-    assert [(a["step"], a["channel"]) for a in second] == [(1, "email"), (1, "whatsapp")]
-    until_proved(service, case_id)  # the sandbox answers the new number
-    body = view(service, case_id)
-    assert body["clock"]["proof"]["channel"] == "whatsapp"
-    update_events = [
-        e for e in (json.loads(line) for line in _pack(service, case_id).read("events.jsonl")
-                    .splitlines())
-        if e["details"].get("method") == "case_update" and e["reasons"]
+    assert [(a["step"], a["channel"], a["outcome"]) for a in second] == [
+        (1, "email", "skipped"), (1, "whatsapp", "open")
     ]  # fmt: skip
-    assert update_events[-1]["reasons"] == [
-        "new contact data (phone): the ladder restarts from its first step (round 2)"
+    assert second[0]["note"] == "this email was already tried in an earlier round"
+    until_proved(service, case_id)  # the sandbox answers the new number
+    assert view(service, case_id)["clock"]["proof"]["channel"] == "whatsapp"
+    events = [
+        json.loads(line) for line in _pack(service, case_id).read("events.jsonl").splitlines()
+    ]
+    [new_round] = [e for e in events if e["details"].get("method") == "ladder_round"]
+    assert new_round["reasons"] == [
+        "contact data no attempt tried (phone): round 2 of the ladder uses it, and only it"
     ]
 
 
@@ -672,3 +673,34 @@ def test_a_dispute_heard_by_an_agent_opens_one_on_the_case(
     [dispute] = body["disputes"]
     assert dispute["method"] == "agent_call" and dispute["answered_on"] is None
     assert "dispute_open" in body["clock"]["blocks"] and not body["clock"]["proof"]["proven"]
+
+
+def test_a_phone_that_arrives_after_its_steps_gets_a_round_instead_of_exhausted(
+    service: Service,
+) -> None:
+    unsourced = case_file("RND-2", source=None)
+    unsourced["contacts"]["email"] |= {"source": "contractor", "updated_on": "2026-01-10"}
+    [case_id] = imported(service, unsourced)
+    settled(service, case_id)
+    days_pass(service, case_id, timedelta(days=5, seconds=1))
+    advance(service, case_id)  # the IVR, the agent and the letter skipped: nothing usable
+    sourced = json.loads(json.dumps(unsourced))
+    sourced["contacts"]["phone"] = {"value": "+5511987654322", "source": "addressee",
+                                    "updated_on": "2026-11-01"}  # fmt: skip
+    update = upload(service, json.dumps([sourced]).encode(), "application/json")
+    assert update.json()["restarted"] == []  # the round is still under way
+    days_pass(service, case_id, timedelta(days=5))
+    stale = get_case(service.engine, case_id)  # as a slower worker read it
+    assert stale is not None and stale.round == 0
+    moved = advance(service, case_id)  # the round is over: a new one on the new phone
+    assert moved.round == 1 and moved.state is CaseState.NOTIFYING
+    ladder = service.client.app.state.services.ladder  # type: ignore[attr-defined]
+    ladder.advance(case_id, stale)  # the slower worker must not end the new round
+    body = view(service, case_id)
+    assert body["state"] == "notifying" and body["round"] == 2
+    launched = [(a["round"], a["channel"]) for a in body["attempts"] if a["communication_id"]]
+    assert launched == [(1, "email"), (2, "whatsapp")]  # the new round starts at its first step
+    events = [
+        json.loads(line) for line in _pack(service, case_id).read("events.jsonl").splitlines()
+    ]
+    assert not [e for e in events if e["type"] == "attempts_exhausted"]

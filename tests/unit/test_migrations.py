@@ -5,12 +5,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ccm.persistence import create_database_engine, upgrade_database
+from ccm.persistence.db import MIGRATIONS
 from ccm.persistence.tables import case_attempts, metadata
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -48,3 +51,18 @@ def test_0012_keeps_earlier_attempts_and_makes_them_unique_per_round(tmp_path: P
         connection.execute(case_attempts.insert().values(**attempt, round=1))
     with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.execute(case_attempts.insert().values(**attempt, round=1))
+
+
+def test_0012_refuses_to_downgrade_once_a_case_has_a_second_round(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    upgrade_database(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            case_attempts.insert().values(case_id="case_1", round=1, step=0, slot=0,
+                                          channel="email", state="launched", created_at=NOW)
+        )  # fmt: skip
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with pytest.raises(RuntimeError, match="later round"), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")

@@ -1,5 +1,5 @@
-"""RN 593 ladder rounds: a case whose attempts were exhausted starts a new round of its
-ladder when new contact data arrives; attempts are unique within their round.
+"""RN 593 ladder rounds: a case whose attempts ran out starts a new round of its ladder
+on contact data no attempt tried; attempts are unique within their round.
 
 Revision ID: 0012
 Revises: 0011
@@ -38,6 +38,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    later = op.get_bind().execute(sa.text("SELECT count(*) FROM case_attempts WHERE round > 0"))
+    if count := later.scalar():
+        raise RuntimeError(
+            f"cannot downgrade below 0012: {count} ladder attempt(s) belong to a later round, "
+            "which 0011 cannot hold"
+        )
     with op.batch_alter_table("case_attempts", naming_convention=_NAMING) as batch:
         batch.drop_constraint("uq_case_attempts_round", type_="unique")
         batch.drop_column("round")
