@@ -218,7 +218,7 @@ class CaseLadder:
     def _close_paid(self, stored: StoredCase, now: datetime) -> None:
         # The state first: a worker that read the case before sees it moved and stops;
         # then every attempt launched until now, read afresh, is cancelled.
-        if self._set_state(stored, CaseState.PAID, now, closed=True):
+        if self._set_state(stored, CaseState.PAID, now, closed_at=now, open_contract=None):
             fresh = self._case(stored.id)
             cancelled = self._cancel_unsent(fresh, "the debt was paid; the ladder stopped", now)
             case_event(
@@ -237,7 +237,7 @@ class CaseLadder:
     def _proved(self, stored: StoredCase, evaluation: Evaluation, now: datetime) -> None:
         if stored.state is CaseState.PROVED:
             return
-        if self._set_state(stored, CaseState.PROVED, now, proved=True):
+        if self._set_state(stored, CaseState.PROVED, now, proved_at=now):
             evidence = ", ".join(evaluation.proof.evidence_ids)
             reason = f"the notice is proved (evidence {evidence})"
             self._cancel_unsent(self._case(stored.id), reason, now)
@@ -263,18 +263,10 @@ class CaseLadder:
         allowed = self._within_caps(stored, launches, now)
         for launch in allowed:
             self._launch(stored, launch, evaluation, now)
-        if allowed and stored.started_at is None:  # the ladder's clock starts at its first
-            with self._engine.begin() as connection:  # step, even one only skipped
-                connection.execute(
-                    update(cases)
-                    .where(
-                        cases.c.id == stored.id,
-                        cases.c.started_at.is_(None),
-                        cases.c.state == CaseState.OPEN,
-                        cases.c.round == stored.round,
-                    )
-                    .values(started_at=now, state=CaseState.NOTIFYING, updated_at=now)
-                )
+        # The ladder's clock starts at its first step, even one only skipped (an open case
+        # has not started: a new round reopens it with no start).
+        if allowed and stored.state is CaseState.OPEN and stored.started_at is None:
+            self._set_state(stored, CaseState.NOTIFYING, now, started_at=now)
 
     def _exhausted(self, stored: StoredCase, seen: list[AttemptSeen], now: datetime) -> None:
         if not self._set_state(stored, CaseState.EXHAUSTED, now):
@@ -337,21 +329,9 @@ class CaseLadder:
         )
         if not fresh:
             return False
-        with self._engine.begin() as connection:
-            moved = connection.execute(
-                update(cases)
-                .where(
-                    cases.c.id == stored.id,
-                    cases.c.state == stored.state,
-                    cases.c.round == stored.round,
-                )
-                .values(
-                    round=stored.round + 1,
-                    state=CaseState.OPEN,
-                    started_at=None,
-                    updated_at=now,
-                )
-            ).rowcount
+        moved = self._set_state(
+            stored, CaseState.OPEN, now, round=stored.round + 1, started_at=None
+        )
         if moved:
             case_event(
                 self._ledger,
@@ -365,7 +345,7 @@ class CaseLadder:
                 ),
                 details={"method": "ladder_round"},
             )
-        return bool(moved)
+        return moved
 
     def _tried(self, stored: StoredCase, *, before_round: int) -> dict[str, set[str]]:
         """For each kind of contact (e-mail, phone, address), the values the attempts of
@@ -586,17 +566,11 @@ class CaseLadder:
         stored: StoredCase,
         state: CaseState,
         now: datetime,
-        *,
-        closed: bool = False,
-        proved: bool = False,
+        **changes: Any,
     ) -> bool:
-        """Move the case from the state (and round) it was read in; ``False`` when another
-        worker moved it first."""
-        values: dict[str, Any] = {"state": state, "updated_at": now}
-        if closed:
-            values |= {"closed_at": now, "open_contract": None}
-        if proved:
-            values["proved_at"] = now
+        """Move the case from the state (and round) it was read in, with ``changes`` to
+        its other columns; ``False`` when another worker moved it first."""
+        values: dict[str, Any] = {"state": state, "updated_at": now, **changes}
         with self._engine.begin() as connection:
             return bool(
                 connection.execute(
