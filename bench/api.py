@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from bench.report import publish
+
 __all__ = ["main", "run"]
 
 REQUEST = (
@@ -191,13 +193,7 @@ def main() -> None:
     parser.add_argument("--home", default="var", help="CCM_HOME with the development PKI")
     args = parser.parse_args()
     result = run(requests=args.requests, notices=args.notices, clients=args.clients, home=args.home)
-    width = max(map(len, result))
-    for key, value in result.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    Path("bench/results").mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    Path(f"bench/results/api-{stamp}.json").write_text(json.dumps(result, indent=2))
+    publish("api", result)
 
 
 if __name__ == "__main__":

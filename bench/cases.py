@@ -13,13 +13,13 @@ every one (RN 593 does not cover them) and sends nothing: the steady cost of a c
 import argparse
 import csv
 import io
-import json
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.report import publish
 from ccm.rn593.clock import evaluate
 from ccm.rn593.importing import read_cases
 
@@ -116,13 +116,7 @@ def main() -> None:
     parser.add_argument("--home", default="var", help="CCM_HOME with the development PKI")
     args = parser.parse_args()
     result = run(args.cases, home=args.home)
-    width = max(map(len, result))
-    for key, value in result.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    Path("bench/results").mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    Path(f"bench/results/cases-{stamp}.json").write_text(json.dumps(result, indent=2))
+    publish("cases", result, decimals=3)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ ledger without kept subtree hashes would do).
 """
 
 import argparse
-import json
 import math
 import tempfile
 import time
@@ -17,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.report import publish
 from ccm.evidence import Channel, EventType, EvidenceEvent
 from ccm.evidence.audit import audit_ledger
 from ccm.evidence.ledger import Ledger
@@ -110,13 +110,7 @@ def main() -> None:
     parser.add_argument("--home", default="var", help="CCM_HOME with the development PKI")
     args = parser.parse_args()
     result = run(args.events, home=args.home)
-    width = max(map(len, result))
-    for key, value in result.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
-    Path("bench/results").mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    Path(f"bench/results/ledger-{stamp}.json").write_text(json.dumps(result, indent=2))
+    publish("ledger", result)
 
 
 if __name__ == "__main__":
