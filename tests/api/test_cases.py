@@ -73,6 +73,16 @@ def until_proved(service: Service, case_id: str) -> None:
         time.sleep(0.2)
 
 
+def cli_import(
+    service: Service, path: Path, case: dict[str, Any], profile: Path | None = None
+) -> Any:
+    """Write ``case`` to ``path`` and import it with ``ccm cases import`` (``--profile``)."""
+    path.write_text(json.dumps(case), encoding="utf-8")
+    return service.cli(
+        "cases", "import", str(path), *(["--profile", str(profile)] if profile else [])
+    )
+
+
 def advance(service: Service, case_id: str) -> StoredCase:
     """What the worker's timer does, now, for one case."""
     stored: StoredCase = service.client.app.state.services.ladder.advance(case_id)  # type: ignore[attr-defined]
@@ -180,8 +190,7 @@ def test_a_payment_cancels_what_was_not_sent_and_records_it(
 ) -> None:
     held = ladder_profile(tmp_path, quiet_hours=quiet_now())
     path = tmp_path / "case.json"
-    path.write_text(json.dumps(case_file("PAY-1")), encoding="utf-8")
-    result = service.cli("cases", "import", str(path), "--profile", str(held))
+    result = cli_import(service, path, case_file("PAY-1"), held)
     assert result.exit_code == 0, result.output
     case_id = result.output.split()[1]
     attempts = view(service, case_id)["attempts"]
@@ -191,8 +200,7 @@ def test_a_payment_cancels_what_was_not_sent_and_records_it(
         record = get_communication(service.engine, attempt["communication_id"])
         assert record is not None and record.deliveries == ()
 
-    path.write_text(json.dumps(case_file("PAY-1", paid=True)), encoding="utf-8")
-    result = service.cli("cases", "import", str(path))
+    result = cli_import(service, path, case_file("PAY-1", paid=True))
     assert result.exit_code == 0 and f"updated {case_id} (paid)" in result.output
     for attempt in attempts:
         record = get_communication(service.engine, attempt["communication_id"])
@@ -216,8 +224,7 @@ def test_a_payment_cancels_what_was_not_sent_and_records_it(
 def test_frequency_caps_hold_a_step_until_the_next_day(service: Service, tmp_path: Path) -> None:
     capped = ladder_profile(tmp_path, caps=FrequencyCaps(per_day=1, per_week=8))
     path = tmp_path / "capped.json"
-    path.write_text(json.dumps(case_file("CAP-1")), encoding="utf-8")
-    result = service.cli("cases", "import", str(path), "--profile", str(capped))
+    result = cli_import(service, path, case_file("CAP-1"), capped)
     case_id = result.output.split()[1]
     assert [a["channel"] for a in view(service, case_id)["attempts"]] == ["email"]
     days_pass(service, case_id, timedelta(hours=23))
@@ -557,14 +564,12 @@ def test_a_payment_takes_a_queued_agent_call_off_the_agents(
 ) -> None:
     calls = ladder_profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
     path = tmp_path / "call.json"
-    path.write_text(json.dumps(case_file("AGT-1")), encoding="utf-8")
-    result = service.cli("cases", "import", str(path), "--profile", str(calls))
+    result = cli_import(service, path, case_file("AGT-1"), calls)
     assert result.exit_code == 0, result.output
     case_id = result.output.split()[1]
     [call] = view(service, case_id)["attempts"]
     eventually(lambda: get_communication(service.engine, call["communication_id"]).status == "sent")  # type: ignore[union-attr]
-    path.write_text(json.dumps(case_file("AGT-1", paid=True)), encoding="utf-8")
-    assert service.cli("cases", "import", str(path)).exit_code == 0
+    assert cli_import(service, path, case_file("AGT-1", paid=True)).exit_code == 0
     record = get_communication(service.engine, call["communication_id"])
     assert record is not None and record.status == "cancelled"
     report = service.client.post(
@@ -590,12 +595,10 @@ def test_paying_what_is_overdue_closes_the_case_though_next_month_is_open(
                 "amount": "612.30", "paid_on": None}  # fmt: skip
     owing["case"]["installments"].append(upcoming)
     path = tmp_path / "owing.json"
-    path.write_text(json.dumps(owing), encoding="utf-8")
-    case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
+    case_id = cli_import(service, path, owing, held).output.split()[1]
     paid = case_file("PAY-2", paid=True)
     paid["case"]["installments"].append(upcoming)
-    path.write_text(json.dumps(paid), encoding="utf-8")
-    result = service.cli("cases", "import", str(path))
+    result = cli_import(service, path, paid)
     assert f"updated {case_id} (paid)" in result.output, result.output
     for attempt in view(service, case_id)["attempts"]:
         record = get_communication(service.engine, attempt["communication_id"])
@@ -607,8 +610,7 @@ def test_a_payment_never_cancels_a_send_under_way_but_stops_a_compose_under_way(
 ) -> None:
     held = ladder_profile(tmp_path, quiet_hours=quiet_now())
     path = tmp_path / "race.json"
-    path.write_text(json.dumps(case_file("RACE-1")), encoding="utf-8")
-    case_id = service.cli("cases", "import", str(path), "--profile", str(held)).output.split()[1]
+    case_id = cli_import(service, path, case_file("RACE-1"), held).output.split()[1]
     email, whatsapp = (a["communication_id"] for a in view(service, case_id)["attempts"])
     for held_back in (email, whatsapp):  # composed, sends held by the quiet hours
         eventually(lambda c=held_back: _jobs(service, c, "send") == {"pending"})
@@ -622,8 +624,7 @@ def test_a_payment_never_cancels_a_send_under_way_but_stops_a_compose_under_way(
                            .values(state="running"))  # fmt: skip
         connection.execute(jobs.delete().where(jobs.c.communication_id == whatsapp,
                                                jobs.c.kind == "send"))  # fmt: skip
-    path.write_text(json.dumps(case_file("RACE-1", paid=True)), encoding="utf-8")
-    assert "(paid)" in service.cli("cases", "import", str(path)).output
+    assert "(paid)" in cli_import(service, path, case_file("RACE-1", paid=True)).output
     assert get_communication(service.engine, email).status != "cancelled"  # type: ignore[union-attr]
     assert get_communication(service.engine, whatsapp).status == "cancelled"  # type: ignore[union-attr]
     events = service.client.get(
@@ -655,8 +656,7 @@ def test_a_dispute_heard_by_an_agent_opens_one_on_the_case(
 ) -> None:
     calls = ladder_profile(tmp_path, steps=(LadderStep(channels=("agent_call",)),))
     path = tmp_path / "heard.json"
-    path.write_text(json.dumps(case_file("AGT-2")), encoding="utf-8")
-    result = service.cli("cases", "import", str(path), "--profile", str(calls))
+    result = cli_import(service, path, case_file("AGT-2"), calls)
     case_id = result.output.split()[1]
     [call] = view(service, case_id)["attempts"]
     queued = service.wait_for(call["communication_id"], "sent", seconds=30)
