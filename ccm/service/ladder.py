@@ -173,23 +173,28 @@ class CaseLadder:
         watched = active_case_ids(self._engine)
         for case_id in watched:
             try:
-                self.advance(case_id)
+                self._step(self._case(case_id))
             except Exception:  # noqa: BLE001 - one broken case must not stop the others
                 log.exception("advancing case %s failed", case_id)
         return len(watched)
 
     def advance(self, case_id: str, stored: StoredCase | None = None) -> StoredCase:
-        """Look at the case now and do what is due (``stored``: the case as just read).
+        """Look at the case now and do what is due (``stored``: the case as just read);
+        return the case as it is afterwards.
 
         Raises:
             LookupError: no such case.
         """
-        now = self._clock()
-        stored = stored or self._case(case_id)
+        self._step(stored or self._case(case_id))
+        return self._case(case_id)
+
+    def _step(self, stored: StoredCase) -> None:
+        """Do what is due now for the case as read."""
         if stored.state not in ACTIVE_STATES:
-            return stored
-        evaluation = evaluate_case(self._engine, self._ledger, stored, local_date(now))
+            return
+        now = self._clock()
         today = local_date(now)
+        evaluation = evaluate_case(self._engine, self._ledger, stored, today)
         settled = all(
             i.paid_on is not None and i.paid_on <= today for i in stored.file.case.installments
         )
@@ -208,10 +213,9 @@ class CaseLadder:
             pass
         elif stored.state is CaseState.EXHAUSTED:
             if self._restart(stored, now):  # new contact data: a new round at once
-                return self.advance(case_id)
+                self._step(self._case(stored.id))
         elif evaluation.notice_required and Block.FEWER_THAN_TWO_UNPAID not in evaluation.blocks:
             self._climb(stored, evaluation, now)
-        return self._case(case_id)
 
     # -- outcomes ----------------------------------------------------------------------
 
