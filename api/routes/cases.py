@@ -26,8 +26,7 @@ from ccm.rn593.report import compliance_summary, follow_up_workbook
 from ccm.service.case_clock import (
     attempt_outcomes,
     certificate_section,
-    eligible_from,
-    evaluate_case,
+    clock_reading,
 )
 from ccm.service.case_decisions import CaseNotEligible, decide
 from ccm.service.case_disputes import answer_dispute, sync_disputes
@@ -232,9 +231,8 @@ def read(
     """The case, every attempt and dispute, the decisions, and the RN 593 clock."""
     stored = _case(svc, case_id)
     day = at or local_date(datetime.now(UTC))
-    evaluation = evaluate_case(svc.engine, svc.ledger, stored, day)
+    evaluation, eligible_on = clock_reading(svc.engine, svc.ledger, stored, day)
     section = certificate_section(stored, evaluation, attempt_outcomes(svc.engine, stored))
-    eligible_on = eligible_from(svc.engine, svc.ledger, stored, day)
     return {
         **_summary(stored),
         "clock": evaluation.as_json(),
@@ -351,9 +349,8 @@ def case_pack(
     stored = _case(svc, case_id)
     now = datetime.now(UTC)
     today = local_date(now)
-    evaluation = evaluate_case(svc.engine, svc.ledger, stored, today)
+    evaluation, eligible_on = clock_reading(svc.engine, svc.ledger, stored, today)
     outcomes = attempt_outcomes(svc.engine, stored)
-    eligible_on = eligible_from(svc.engine, svc.ledger, stored, today)
     payer = stored.file.case.payer
     address = stored.file.contacts.address
     pack = build_pack(

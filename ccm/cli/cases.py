@@ -100,8 +100,7 @@ def show(
     from ccm.service.case_clock import (
         attempt_outcomes,
         certificate_section,
-        eligible_from,
-        evaluate_case,
+        clock_reading,
     )
     from ccm.service.case_disputes import sync_disputes
     from ccm.service.cases import get_case, local_date
@@ -118,9 +117,8 @@ def show(
         stored = get_case(engine, case_id)
         if stored is None:
             fail(f"no case {case_id}", code=1)
-        evaluation = evaluate_case(engine, ledger, stored, day)
+        evaluation, eligible_on = clock_reading(engine, ledger, stored, day)
         section = certificate_section(stored, evaluation, attempt_outcomes(engine, stored))
-        eligible_on = eligible_from(engine, ledger, stored, day)
     view = {
         "id": stored.id,
         "state": str(stored.state),

@@ -23,7 +23,7 @@ __all__ = [
     "case_notices",
     "certificate_section",
     "clock_case",
-    "eligible_from",
+    "clock_reading",
     "evaluate_case",
 ]
 
@@ -108,16 +108,23 @@ def clock_case(stored: StoredCase, notices: Sequence[Notice]) -> Case:
 def evaluate_case(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> Evaluation:
     """The RN 593 clock of a stored case at ``at``, under the case's own policy, with
     every dispute recorded so far on its channels (picked up first)."""
+    return evaluate(_clock_input(engine, ledger, stored), at, stored.profile.policy)
+
+
+def clock_reading(
+    engine: Engine, ledger: Ledger, stored: StoredCase, at: date
+) -> tuple[Evaluation, date | None]:
+    """The clock at ``at`` (as :func:`evaluate_case`) and the first date from ``at`` the
+    case would be eligible if nothing changed, from one reading of its notices."""
+    case = _clock_input(engine, ledger, stored)
+    policy = stored.profile.policy
+    return evaluate(case, at, policy), first_eligible(case, at, policy)
+
+
+def _clock_input(engine: Engine, ledger: Ledger, stored: StoredCase) -> Case:
     if sync_disputes(engine, ledger, stored.id, now=datetime.now(UTC)):
         stored = get_case(engine, stored.id) or stored
-    notices = case_notices(engine, ledger, stored)
-    return evaluate(clock_case(stored, notices), at, stored.profile.policy)
-
-
-def eligible_from(engine: Engine, ledger: Ledger, stored: StoredCase, at: date) -> date | None:
-    """The first date from ``at`` the case would be eligible if nothing changed."""
-    notices = case_notices(engine, ledger, stored)
-    return first_eligible(clock_case(stored, notices), at, stored.profile.policy)
+    return clock_case(stored, case_notices(engine, ledger, stored))
 
 
 def attempt_outcomes(engine: Engine, stored: StoredCase) -> list[str]:
